@@ -1,0 +1,1 @@
+"""Command-line entry points (also installed as console scripts)."""

@@ -1,0 +1,175 @@
+"""Load a configuration: defaults → YAML files (with ``_BASE_``) → command-line overrides.
+
+Every key must already exist in :func:`rganet_reid.config.defaults.get_default_config`; an
+unknown key is an error that names the key, the file it came from and the closest valid keys.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yacs.config import CfgNode as CN
+
+from rganet_reid.config.defaults import get_default_config
+
+BASE_KEY = "_BASE_"
+
+
+class ConfigError(ValueError):
+    """A configuration file or override does not fit the defaults."""
+
+
+def load_yaml_with_base(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
+    """Read ``path`` and recursively merge the files named by its ``_BASE_`` key underneath it.
+
+    ``_BASE_`` may be one path or a list, relative to the file that names it. Later bases and
+    the file itself override earlier ones.
+    """
+    path = Path(path).resolve()
+    if path in _seen:
+        chain = " -> ".join(str(p) for p in (*_seen, path))
+        raise ConfigError(f"_BASE_ cycle: {chain}")
+    if not path.is_file():
+        raise ConfigError(f"Config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level must be a mapping of sections, got {type(data)}")
+    bases = data.pop(BASE_KEY, None)
+    if bases is None:
+        return _tag_origin(data, path)
+    merged: dict = {}
+    for base in [bases] if isinstance(bases, str) else list(bases):
+        base_path = (path.parent / base).resolve()
+        _deep_update(merged, load_yaml_with_base(base_path, (*_seen, path)))
+    _deep_update(merged, _tag_origin(data, path))
+    return merged
+
+
+class _Origin(dict):
+    """A dict that remembers which file it was read from (for error messages)."""
+
+    origin: Path
+
+
+def _tag_origin(data: dict, path: Path) -> dict:
+    tagged = _Origin()
+    tagged.origin = path
+    for key, value in data.items():
+        tagged[key] = _tag_origin(value, path) if isinstance(value, dict) else value
+    return tagged
+
+
+def _deep_update(dst: dict, src: Mapping) -> None:
+    for key, value in src.items():
+        if isinstance(value, Mapping) and isinstance(dst.get(key), dict):
+            _deep_update(dst[key], value)
+        else:
+            dst[key] = value
+
+
+def _valid_keys(node: CN, prefix: str = "") -> list[str]:
+    keys = []
+    for k, v in node.items():
+        full = f"{prefix}{k}"
+        keys.append(full)
+        if isinstance(v, CN):
+            keys.extend(_valid_keys(v, full + "."))
+    return keys
+
+
+def _unknown_key_error(cfg: CN, full_key: str, source: str) -> ConfigError:
+    close = difflib.get_close_matches(full_key, _valid_keys(cfg), n=3, cutoff=0.6)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    return ConfigError(f"Unknown config key '{full_key}' in {source}.{hint}")
+
+
+def _coerce(value: Any, default: Any, full_key: str, source: str) -> Any:
+    """Coerce ``value`` to the type of ``default`` (int→float allowed, tuples→lists)."""
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+    elif isinstance(default, float) and isinstance(value, (int, float)) and not isinstance(
+        value, bool
+    ):
+        return float(value)
+    elif isinstance(default, (list, tuple)) and isinstance(value, (list, tuple)):
+        return list(value)
+    elif isinstance(default, (list, tuple)) and isinstance(value, str):
+        return [value]  # "-s market1501" style single name for a list key
+    elif isinstance(default, str) and isinstance(value, str):
+        return value
+    elif isinstance(default, int) and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    elif default is None:
+        return value
+    raise ConfigError(
+        f"Config key '{full_key}' in {source} expects {type(default).__name__} "
+        f"(default {default!r}), got {type(value).__name__} {value!r}."
+    )
+
+
+def merge_dict(
+    cfg: CN, data: Mapping, source: str, prefix: str = "", root: CN | None = None
+) -> None:
+    """Merge ``data`` into ``cfg`` in place, rejecting unknown keys and wrong types."""
+    root = cfg if root is None else root
+    for key, value in data.items():
+        full_key = f"{prefix}{key}"
+        where = str(getattr(data, "origin", source))
+        if key not in cfg:
+            raise _unknown_key_error(root, full_key, where)
+        current = cfg[key]
+        if isinstance(current, CN):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"Config key '{full_key}' in {where} is a section; "
+                                  f"expected a mapping, got {value!r}.")
+            merge_dict(current, value, source, full_key + ".", root)
+        else:
+            cfg[key] = _coerce(value, current, full_key, where)
+
+
+def _parse_value(text: str) -> Any:
+    """Parse a command-line value like yacs does (Python literal, else the raw string)."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        if text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        return text
+
+
+def merge_opts(cfg: CN, opts: Sequence[str]) -> None:
+    """Merge ``KEY VALUE`` pairs (``train.lr 0.001 model.name resnet50``) into ``cfg``."""
+    if len(opts) % 2:
+        raise ConfigError(f"Command-line overrides must be KEY VALUE pairs, got {list(opts)}")
+    for key, raw in zip(opts[0::2], opts[1::2]):
+        node = cfg
+        parts = key.split(".")
+        for part in parts[:-1]:
+            if part not in node or not isinstance(node[part], CN):
+                raise _unknown_key_error(cfg, key, "the command line")
+            node = node[part]
+        if parts[-1] not in node:
+            raise _unknown_key_error(cfg, key, "the command line")
+        node[parts[-1]] = _coerce(_parse_value(raw), node[parts[-1]], key, "the command line")
+
+
+def load_config(
+    config_file: str | Path | None = None, opts: Sequence[str] = (), freeze: bool = True
+) -> CN:
+    """Defaults, then ``config_file`` (with its ``_BASE_`` chain), then ``opts``."""
+    cfg = get_default_config()
+    if config_file:
+        merge_dict(cfg, load_yaml_with_base(config_file), str(config_file))
+    merge_opts(cfg, list(opts))
+    if freeze:
+        cfg.freeze()
+    return cfg

@@ -1,0 +1,37 @@
+"""The ``retrieval`` configuration section: streaming evaluation and the gallery index.
+
+Keys map onto :func:`rganet_reid.evaluation.evaluate_retrieval` and
+:class:`rganet_reid.evaluation.index.GalleryIndex` (see docs/retrieval.md).
+"""
+
+from __future__ import annotations
+
+from yacs.config import CfgNode as CN
+
+
+def add_retrieval_config(cfg: CN) -> None:
+    """Add the ``retrieval`` section to ``cfg``."""
+    cfg.retrieval = CN()
+    # Working memory (MB) for distance blocks; the embedded gallery (G x K values) comes on top.
+    cfg.retrieval.memory_budget_mb = 512
+    # GEMM input dtype: "float32" (default, exact to fp32 rounding) | "bfloat16" | "float16".
+    cfg.retrieval.dtype = "float32"
+    # k-reciprocal re-ranking parameters (used when test.rerank is True); torchreid's defaults.
+    cfg.retrieval.rerank_k1 = 20
+    cfg.retrieval.rerank_k2 = 6
+    cfg.retrieval.rerank_lambda = 0.3
+
+    # ---- gallery index (FAISS) for galleries beyond memory and for serving
+    cfg.retrieval.index = CN()
+    # "flat": exact inner-product search | "ivf": IVF-Flat | "hnsw": HNSW graph.
+    cfg.retrieval.index.type = "flat"
+    # Candidates per query from the FAISS search, re-scored exactly with Eq. 10.
+    cfg.retrieval.index.candidates = 100
+    cfg.retrieval.index.nlist = 0  # IVF lists; 0 = 4 * sqrt(gallery size)
+    cfg.retrieval.index.nprobe = 32  # IVF lists visited per query
+    cfg.retrieval.index.hnsw_m = 32  # HNSW graph degree
+    cfg.retrieval.index.ef_construction = 80  # HNSW build-time beam width
+    cfg.retrieval.index.ef_search = 128  # HNSW search-time beam width
+    # Dtype in which region features are stored in a saved index: "float32" | "float16".
+    cfg.retrieval.index.region_dtype = "float16"
+    cfg.retrieval.index.use_gpu = True  # use faiss-gpu when it is installed and CUDA is present

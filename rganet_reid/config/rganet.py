@@ -1,0 +1,114 @@
+"""The ``rganet`` configuration section: every RGANet hyper-parameter (paper section IV-B).
+
+Defaults are the paper's settings (N=4 regions, γ=20, K=8 context vectors, m_u=0.3, α threshold
+0.85, 30 prompt epochs with Adam 5e-5). The stage-2 optimiser and schedule (Adam 5e-5, wd 5e-4,
+×0.1 at epochs 40/70, 120 epochs) live in the ordinary ``train`` / ``adam`` sections, set by
+the project YAML files. Every ablation of the paper is a change of these keys:
+
+* Table V — ``regions`` none (plain CLIP-ViT baseline: global ID + triplet) / stripes / rgm,
+  × ``dai`` on/off × ``iai`` on/off;
+* Table VI — ``prompt.mode`` learnable, or ``template`` with ``prompt.template`` one of
+  :data:`rganet_reid.modeling.prompt.TABLE_VI_TEMPLATES`;
+* Fig. 3 — ``num_regions`` (N, with the paper's name lists), ``gamma``, ``prompt.n_ctx`` (K),
+  ``memory.momentum`` (m_u).
+"""
+
+from __future__ import annotations
+
+from yacs.config import CfgNode as CN
+
+
+def add_rganet_config(cfg: CN) -> None:
+    """Add the ``rganet`` section to ``cfg`` (defaults = the paper's settings)."""
+    cfg.rganet = CN()
+
+    # ------------------------------------------------------------ image encoder (CLIP ViT)
+    # Any open_clip ViT architecture name ("ViT-B-16" in the paper, "RGANet-Tiny-ViT" for CPU
+    # runs and tests). "" = the architecture of the model.name preset: rganet / rganet_vit_b16
+    # → ViT-B-16, rganet_tiny → RGANet-Tiny-ViT.
+    cfg.rganet.clip_arch = ""
+    # QuickGELU activations. True for OpenAI's CLIP weights (the paper's); False for most
+    # LAION / DataComp open_clip weights. With an open_clip tag in model.pretrained the tag's own
+    # setting is used instead.
+    cfg.rganet.quick_gelu = True
+    # Patch-embedding stride. 0 = the patch size (no overlap, the paper's setting). A smaller
+    # value gives TransReID-style overlapping patches (e.g. 12 for ViT-B-16); the position
+    # embedding is resampled to the larger grid.
+    cfg.rganet.patch_stride = 0
+    # Which feature feeds retrieval (eval mode), as in BoT/TransReID: "before" the BNNeck
+    # (the triplet-loss feature) or "after" it (the classifier's input). Training always uses
+    # the pre-BN features for the triplet loss and the BN features for the classifiers.
+    cfg.rganet.neck_feat = "before"
+
+    # ------------------------------------------------------------ regions (Table V)
+    # "none": plain CLIP-ViT baseline, global feature only (ID + triplet loss);
+    # "stripes": N fixed horizontal stripes of the feature map (PCB-like);
+    # "rgm": the Region Generation Module (text prototypes → masks, Eq. 1–2).
+    cfg.rganet.regions = "rgm"
+    cfg.rganet.num_regions = 4  # N (Fig. 3a: 2, 3, 4 or 5)
+    # Part names fed to the text encoder. [] = the paper's list for num_regions:
+    #   2: upper body, lower body          3: head, upper body, lower body
+    #   4: head, upper body, lower body, foot   5: the four + "bags"
+    # A non-empty list must have num_regions entries.
+    cfg.rganet.part_names = []
+    cfg.rganet.gamma = 20.0  # γ, amplification of the cosine similarities in Eq. 1
+
+    # ------------------------------------------------------------ prompts (Table VI)
+    cfg.rganet.prompt = CN()
+    # "learnable": [V]_1..[V]_K [CLASS]. (CoOp context vectors, trained in stage 1 with L_seg);
+    # "template": a hand-crafted template, no prompt training and no masks needed.
+    cfg.rganet.prompt.mode = "learnable"
+    # Used when mode = template; must contain "[CLASS]". Table VI's templates:
+    #   "a photo of a [CLASS]."    "a person photo of a [CLASS]."
+    #   "a photo of a [CLASS] part of a person."    "a [CLASS] part of a person." (best)
+    cfg.rganet.prompt.template = "a [CLASS] part of a person."
+    cfg.rganet.prompt.n_ctx = 8  # K, number of learnable context vectors
+    # "" = context vectors drawn from N(0, 0.02²) (CoOp's generic context). Or a phrase of
+    # exactly n_ctx tokens whose word embeddings initialise them (e.g. "a photo of a" for K=4).
+    cfg.rganet.prompt.ctx_init = ""
+
+    # ------------------------------------------------------------ region assessment (RAM)
+    cfg.rganet.dai = True  # discrimination-aware indicator α (Eq. 4)
+    cfg.rganet.iai = True  # invariance-aware indicator β (Eq. 6) with the memory bank (Eq. 5)
+    # How α and β combine into the confidence w: "softmax_sum" = softmax_j(α_j + β_j) (the
+    # text, default); "mean" = (α_j + β_j) / 2 (Fig. 4; not normalised over regions). With one
+    # indicator off, only the other enters; with both off, w_j = 1/N.
+    cfg.rganet.confidence = "softmax_sum"
+    cfg.rganet.memory = CN()
+    cfg.rganet.memory.momentum = 0.3  # m_u in Eq. 5
+    cfg.rganet.memory.alpha_threshold = 0.85  # only regions with α_j above this update C_j
+    # Batches of the training set used to initialise the class centres with fixed-stripe
+    # features before stage 2 (0 = the whole training set, as in the paper).
+    cfg.rganet.memory.init_batches = 0
+
+    # ------------------------------------------------------------ losses
+    # Whether the confidence w is detached in L_ram (Eq. 7). False (default): L_ram's gradient
+    # trains the DAI layer and shifts weight towards regions the classifiers handle well — the
+    # only signal the DAI receives, since α enters no other loss.
+    cfg.rganet.detach_weights = False
+    cfg.rganet.seg = CN()
+    # L_seg weight in stage 2 (Eq. 8 has none: 0.0). Set > 0 to keep supervising the masks while
+    # the encoder trains, e.g. when the encoder starts from random weights (no CLIP checkpoint),
+    # where text prototypes alone cannot locate parts.
+    cfg.rganet.seg.weight_stage2 = 0.0
+    # Pixel CE over the N+1 classes (background 0 included; the brief's reading of Eq. 3).
+    # False = Eq. 3 literally: only pixels labelled 1..N enter the sum.
+    cfg.rganet.seg.include_background = True
+    # How the image-size part mask is brought to the feature grid: "majority" (most frequent
+    # label in each cell) or "nearest".
+    cfg.rganet.seg.downsample = "majority"
+    cfg.rganet.seg.ignore_index = 255  # mask label for unknown pixels (excluded from L_seg)
+    # Map the dataset's mask labels to region indices: label_map[i] = target of label i
+    # ([] = identity). E.g. 4-part masks (0 bg, 1 head, 2 upper, 3 lower, 4 foot) for N=2
+    # (upper body, lower body): [0, 1, 1, 2, 2].
+    cfg.rganet.seg.label_map = []
+
+    # ------------------------------------------------------------ stage 1: prompt learning
+    cfg.rganet.stage1 = CN()
+    cfg.rganet.stage1.max_epoch = 30  # 0 skips the stage
+    cfg.rganet.stage1.optim = "adam"
+    cfg.rganet.stage1.lr = 5e-5
+    cfg.rganet.stage1.weight_decay = 0.0
+    # The paper trains only the context vectors; True also trains the background prototype p0
+    # with L_seg (otherwise p0 learns in stage 2 only).
+    cfg.rganet.stage1.train_background = False

@@ -1,0 +1,345 @@
+"""The template-method training/evaluation engine every rganet-reid engine derives from.
+
+``ReIDEngine`` subclasses torchreid's ``Engine`` (so it is one of torchreid's engines and keeps
+``register_model`` / ``get_model_names`` / ``update_lr`` …) and owns the loop:
+
+``run()`` → [``resume``] → ``before_train()`` → per epoch ``train_epoch()`` → per batch
+``forward_backward(data)`` → checkpoint / evaluate → final ``test()``.
+
+Subclasses override only the hooks: ``forward_backward`` (required), ``parse_data_for_train``,
+``extract_features``, ``before_train``, ``extra_state`` / ``load_extra_state``.
+What differs from torchreid's loop: one ``device`` instead of ``use_gpu`` flags, ``logging``
+instead of ``print``, tqdm progress, atomic checkpoints with RNG states for exact resume,
+optional autocast, a wall-time budget, and evaluation through
+:func:`rganet_reid.evaluation.evaluate_retrieval` (streaming, region-aware).
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import json
+import logging
+import os
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tabulate import tabulate
+from torch import nn
+from tqdm import tqdm
+from yacs.config import CfgNode
+
+from rganet_reid.compat import torchreid_engine, torchreid_root
+from rganet_reid.engine.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from rganet_reid.evaluation import FeatureSet, RetrievalResult, evaluate_retrieval
+
+logger = logging.getLogger(__name__)
+
+_AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class ReIDEngine(torchreid_engine.Engine, abc.ABC):
+    """Base engine. See the module docstring for the template and its hooks."""
+
+    def __init__(
+        self,
+        cfg: CfgNode,
+        datamanager,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer | None,
+        scheduler: Any = None,
+        device: torch.device | None = None,
+    ) -> None:
+        device = device or torch.device("cpu")
+        super().__init__(datamanager, use_gpu=device.type == "cuda")
+        self.cfg = cfg
+        self.device = device
+        self.model = model.to(device)
+        self.optimizer = optimizer
+        self.scheduler = scheduler
+        self.register_model("model", self.model, optimizer, scheduler)
+        self.save_dir = Path(cfg.data.save_dir)
+        self.start_epoch = 0
+        self.global_step = 0
+        if cfg.train.amp not in ("none", *_AMP_DTYPES):
+            raise ValueError(f"train.amp must be none, bf16 or fp16, got {cfg.train.amp!r}")
+        self.amp_dtype = _AMP_DTYPES.get(cfg.train.amp)
+        self.scaler = torch.amp.GradScaler(device.type, enabled=cfg.train.amp == "fp16")
+        self._deadline: float | None = None
+        self.history: list[dict[str, Any]] = []
+
+    # ------------------------------------------------------------------ hooks
+    @abc.abstractmethod
+    def forward_backward(self, data: dict) -> dict[str, float]:
+        """One optimisation step on a batch; returns the loss terms as floats."""
+
+    def parse_data_for_train(self, data: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        return data["img"].to(self.device, non_blocking=True), data["pid"].to(self.device)
+
+    def before_train(self) -> None:
+        """Called once before the first training epoch (not on resume past it)."""
+
+    def extra_state(self) -> dict[str, Any]:
+        """Engine state beyond model/optimizer/scheduler/RNG to put in checkpoints."""
+        return {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`extra_state` returned."""
+
+    @torch.no_grad()
+    def extract_features(self, imgs: torch.Tensor) -> dict[str, torch.Tensor | None]:
+        """Eval-mode features of a batch: ``global_feat`` and optional region outputs."""
+        out = self.model(imgs)
+        if isinstance(out, dict):
+            return out
+        return {"global_feat": out}
+
+    # ------------------------------------------------------------------ helpers
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    def step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer | None = None) -> None:
+        """Backward + optimizer step (with the fp16 grad scaler when enabled)."""
+        optimizer = optimizer or self.optimizer
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"Loss became {loss.item()} at step {self.global_step}; lower train.lr or "
+                "disable train.amp."
+            )
+        optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(optimizer)
+        self.scaler.update()
+
+    def out_of_time(self) -> bool:
+        return self._deadline is not None and time.monotonic() > self._deadline
+
+    @property
+    def writer_(self):
+        """TensorBoard writer in ``save_dir/tensorboard`` (created on first use)."""
+        if self.writer is None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(log_dir=str(self.save_dir / "tensorboard"))
+        return self.writer
+
+    # ------------------------------------------------------------------ training loop
+    def run(self) -> dict[str, dict[str, float]]:
+        """Train (unless ``test.evaluate``) then evaluate on every target; returns metrics."""
+        cfg = self.cfg
+        if cfg.model.resume:
+            self.resume(cfg.model.resume)
+        if cfg.test.evaluate:
+            return self.test()
+        if cfg.train.max_time > 0:
+            self._deadline = time.monotonic() + cfg.train.max_time
+        if self.start_epoch == 0:
+            self.before_train()
+        train_start = time.monotonic()
+        for epoch in range(self.start_epoch, cfg.train.max_epoch):
+            self.epoch = epoch
+            self.train_epoch(epoch)
+            self.update_lr()
+            last = epoch + 1 == cfg.train.max_epoch or self.out_of_time()
+            if (not last and cfg.test.eval_freq > 0 and (epoch + 1) % cfg.test.eval_freq == 0
+                    and epoch + 1 >= cfg.test.start_eval):
+                self.test(epoch=epoch + 1)
+            if (epoch + 1) % max(cfg.train.checkpoint_freq, 1) == 0 or last:
+                self.save(epoch + 1)
+            if self.out_of_time():
+                logger.info("Wall-time budget train.max_time=%.0fs reached after epoch %d.",
+                            cfg.train.max_time, epoch + 1)
+                break
+        train_time = time.monotonic() - train_start
+        logger.info("Training took %.1f s", train_time)
+        results = self.test(epoch=self.epoch + 1 if cfg.train.max_epoch else None)
+        self._write_json("train_summary.json", {"train_time_s": train_time,
+                                                "epochs": self.history})
+        if self.writer is not None:
+            self.writer.close()
+        return results
+
+    def train_epoch(self, epoch: int) -> dict[str, float]:
+        """One pass over the training loader; logs averaged losses and throughput."""
+        cfg = self.cfg
+        self.set_model_mode("train")
+        utils = torchreid_root.utils
+        if epoch < cfg.train.fixbase_epoch and cfg.train.open_layers:
+            utils.open_specified_layers(self.model, cfg.train.open_layers)
+        else:
+            utils.open_all_layers(self.model)
+            self.after_open_layers()
+        sums: dict[str, float] = defaultdict(float)
+        n_batches, n_images, t0 = 0, 0, time.monotonic()
+        bar = tqdm(self.train_loader, desc=f"epoch {epoch + 1}/{cfg.train.max_epoch}",
+                   leave=False, mininterval=2.0, dynamic_ncols=True)
+        for data in bar:
+            losses = self.forward_backward(data)
+            self.global_step += 1
+            n_batches += 1
+            n_images += len(data["pid"])
+            for k, v in losses.items():
+                sums[k] += v
+            if self.global_step % max(cfg.train.print_freq, 1) == 0:
+                for k, v in losses.items():
+                    self.writer_.add_scalar(f"train/{k}", v, self.global_step)
+                self.writer_.add_scalar("train/lr", self.get_current_lr(), self.global_step)
+            bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()}, refresh=False)
+            if self.out_of_time():
+                break
+        bar.close()
+        elapsed = time.monotonic() - t0
+        means = {k: v / max(n_batches, 1) for k, v in sums.items()}
+        record = {"epoch": epoch + 1, "lr": self.get_current_lr(), "time_s": elapsed,
+                  "images_per_s": n_images / max(elapsed, 1e-9), **means}
+        self.history.append(record)
+        logger.info("epoch %d/%d  %s  lr %.2e  %.1f img/s", epoch + 1, cfg.train.max_epoch,
+                    "  ".join(f"{k} {v:.4f}" for k, v in means.items()), record["lr"],
+                    record["images_per_s"])
+        return means
+
+    def after_open_layers(self) -> None:
+        """Called after ``open_all_layers`` each epoch; re-freeze what must stay frozen."""
+
+    # ------------------------------------------------------------------ checkpoints
+    def checkpoint_state(self, epoch: int) -> dict[str, Any]:
+        return {
+            "model_name": self.cfg.model.name,
+            "num_classes": int(self.datamanager.num_train_pids),
+            "epoch": epoch,
+            "global_step": self.global_step,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict() if self.optimizer else {},
+            "scheduler": self.scheduler.state_dict() if self.scheduler else {},
+            "scaler": self.scaler.state_dict(),
+            "rng": rng_state(),
+            "engine": self.extra_state(),
+            "history": json.dumps(self.history),
+            "config": self.cfg.dump(),
+        }
+
+    def save(self, epoch: int) -> Path:
+        """Write ``save_dir/checkpoints/last.pth`` atomically (and keep ``epoch-N.pth``)."""
+        state = self.checkpoint_state(epoch)
+        ckpt_dir = self.save_dir / "checkpoints"
+        path = save_checkpoint(ckpt_dir / "last.pth", state)
+        if epoch == self.cfg.train.max_epoch:
+            save_checkpoint(self.save_dir / "model.pth", state)
+        logger.info("Saved checkpoint %s (epoch %d)", path, epoch)
+        return path
+
+    def resume(self, path: str | Path) -> None:
+        """Restore model, optimizer, scheduler, RNG and engine state from ``path``."""
+        ckpt = load_checkpoint(path, map_location=self.device)
+        if "rng" not in ckpt or "optimizer" not in ckpt:
+            raise CheckpointError(
+                f"{path} holds weights only; model.resume needs a training checkpoint written by "
+                "rganet-reid (checkpoints/last.pth). Use model.load_weights for weights."
+            )
+        if ckpt.get("model_name") != self.cfg.model.name:
+            raise CheckpointError(
+                f"{path} was trained as model.name={ckpt.get('model_name')!r}, but this run "
+                f"builds {self.cfg.model.name!r}."
+            )
+        try:
+            self.model.load_state_dict(ckpt["model"])
+        except RuntimeError as err:
+            raise CheckpointError(f"{path} does not fit the model being built: {err}") from err
+        if self.optimizer and ckpt["optimizer"]:
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+        if self.scheduler and ckpt["scheduler"]:
+            self.scheduler.load_state_dict(ckpt["scheduler"])
+        self.scaler.load_state_dict(ckpt["scaler"])
+        self.load_extra_state(ckpt.get("engine", {}))
+        self.start_epoch = int(ckpt["epoch"])
+        self.epoch = self.start_epoch
+        self.global_step = int(ckpt.get("global_step", 0))
+        self.history = json.loads(ckpt.get("history", "[]"))
+        set_rng_state(ckpt["rng"])
+        logger.info("Resumed from %s at epoch %d", path, self.start_epoch)
+
+    # ------------------------------------------------------------------ evaluation
+    @torch.no_grad()
+    def extract(self, loader, items: list) -> FeatureSet:
+        """Run :meth:`extract_features` over ``loader`` into a :class:`FeatureSet`."""
+        self.set_model_mode("eval")
+        parts: dict[str, list[torch.Tensor]] = defaultdict(list)
+        for data in tqdm(loader, desc="extract", leave=False, mininterval=2.0):
+            with self.autocast():
+                out = self.extract_features(data["img"].to(self.device, non_blocking=True))
+            for key in ("global_feat", "region_feats", "region_weights"):
+                if out.get(key) is not None:
+                    parts[key].append(out[key].float().cpu())
+        cat = {k: torch.cat(v) for k, v in parts.items()}
+        if self.cfg.test.normalize_feature:
+            cat["global_feat"] = nn.functional.normalize(cat["global_feat"], dim=-1)
+        return FeatureSet(
+            global_feats=cat["global_feat"],
+            pids=np.asarray([it[1] for it in items], dtype=np.int64),
+            camids=np.asarray([it[2] for it in items], dtype=np.int64),
+            region_feats=cat.get("region_feats"),
+            region_weights=cat.get("region_weights"),
+        )
+
+    def test(self, epoch: int | None = None, **_: Any) -> dict[str, dict[str, float]]:
+        """Evaluate on every target dataset; logs a table, writes ``results.json``."""
+        results: dict[str, dict[str, float]] = {}
+        for name, split in self.datamanager.test_splits.items():
+            t0 = time.monotonic()
+            query = self.extract(split.query_loader, split.query)
+            gallery = self.extract(split.gallery_loader, split.gallery)
+            extract_s = time.monotonic() - t0
+            res: RetrievalResult = evaluate_retrieval(
+                query, gallery,
+                metric=self.cfg.test.dist_metric,
+                max_rank=max(max(split.eval_ranks), 10),
+                use_metric_cuhk03=self.cfg.cuhk03.use_metric_cuhk03,
+                device=self.device,
+                memory_budget_mb=self.cfg.retrieval.memory_budget_mb,
+                rerank=self.cfg.test.rerank,
+            )
+            metrics = {f"rank{r}": 100.0 * res.rank(r) for r in split.eval_ranks}
+            metrics.update(mAP=100.0 * res.mAP, mINP=100.0 * res.mINP,
+                           num_query=len(split.query), num_gallery=len(split.gallery),
+                           num_valid_queries=res.num_valid_queries, extract_s=extract_s)
+            results[name] = metrics
+            for key, value in metrics.items():
+                if key.startswith(("rank", "mAP", "mINP")) and epoch is not None:
+                    self.writer_.add_scalar(f"test/{name}/{key}", value, epoch)
+            if res.num_valid_queries == 0:
+                logger.warning("%s: no query has a valid gallery match", name)
+            logger.info("%s  %s", name, "  ".join(
+                f"{k}={v:.1f}" for k, v in metrics.items() if k.startswith(("rank", "mAP", "mI"))))
+        logger.info("Results (epoch %s, model %s):\n%s", epoch, self.cfg.model.name,
+                    results_table(results))
+        self._write_json("results.json", {"model": self.cfg.model.name, "epoch": epoch,
+                                          "results": results})
+        return results
+
+    def _write_json(self, name: str, obj: Any) -> None:
+        self.save_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.save_dir / f".{name}.tmp"
+        tmp.write_text(json.dumps(obj, indent=2), encoding="utf-8")
+        os.replace(tmp, self.save_dir / name)
+
+
+def results_table(results: dict[str, dict[str, float]], tablefmt: str = "github") -> str:
+    """One row per dataset: its protocol's ranks, mAP, mINP (a rank a protocol omits is -)."""
+    ranks = sorted({int(k[4:]) for m in results.values() for k in m if k.startswith("rank")})
+    rows = [[name, *(f"{m[f'rank{r}']:.1f}" if f"rank{r}" in m else "-" for r in ranks),
+             f"{m['mAP']:.1f}", f"{m['mINP']:.1f}", f"{m['num_query']}/{m['num_gallery']}"]
+            for name, m in results.items()]
+    return tabulate(rows, headers=["dataset", *(f"R{r}" for r in ranks), "mAP", "mINP",
+                                   "query/gallery"], tablefmt=tablefmt)

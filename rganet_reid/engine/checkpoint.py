@@ -1,0 +1,151 @@
+"""Atomic, exactly-resumable checkpoints loaded with ``torch.load(..., weights_only=True)``.
+
+A checkpoint holds the model, optimizer and scheduler states, the epoch, every RNG state
+(Python, NumPy, torch CPU and CUDA) and the config it was trained with, so a run resumed from
+epoch k continues bit-for-bit like the uninterrupted run. Files are written to a temporary
+file in the same folder and renamed into place, so an interrupted save never leaves a broken
+checkpoint behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "rganet-reid-checkpoint"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is unreadable or does not belong to the model being built."""
+
+
+def rng_state() -> dict[str, Any]:
+    """Every RNG state a training run consumes, in a ``weights_only``-loadable form."""
+    np_name, np_keys, np_pos, np_has_gauss, np_gauss = np.random.get_state()
+    state = {
+        "python": random.getstate(),
+        "numpy": {
+            "name": np_name,
+            "keys": torch.from_numpy(np_keys.astype(np.int64)),
+            "pos": int(np_pos),
+            "has_gauss": int(np_has_gauss),
+            "cached_gaussian": float(np_gauss),
+        },
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore states saved by :func:`rng_state`."""
+    random.setstate(_as_tuple(state["python"]))
+    npst = state["numpy"]
+    np.random.set_state((npst["name"], npst["keys"].numpy().astype(np.uint32), npst["pos"],
+                         npst["has_gauss"], npst["cached_gaussian"]))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _as_tuple(obj: Any) -> Any:
+    return tuple(_as_tuple(x) for x in obj) if isinstance(obj, (list, tuple)) else obj
+
+
+def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
+    """Write ``state`` to ``path`` atomically (temp file + ``os.replace``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"format": FORMAT, "format_version": FORMAT_VERSION, **state}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(payload, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a checkpoint (ours, or a bare state dict) with ``weights_only=True``."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"Checkpoint not found: {path}")
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # torch raises several types for corrupt / unsafe files
+        raise CheckpointError(
+            f"Cannot load {path} with torch.load(weights_only=True): {err}. The file is corrupt, "
+            "truncated, or contains pickled Python objects (only tensors/containers are loaded)."
+        ) from err
+    if not isinstance(obj, dict):
+        raise CheckpointError(f"{path}: expected a dict checkpoint, got {type(obj).__name__}")
+    return obj
+
+
+def extract_state_dict(ckpt: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """The model weights of a checkpoint: ours, torchreid's (``state_dict``) or a bare dict."""
+    sd = ckpt.get("model", ckpt.get("state_dict", ckpt))
+    # strip the DataParallel prefix torchreid checkpoints often carry
+    return {(k[7:] if k.startswith("module.") else k): v for k, v in sd.items()
+            if isinstance(v, torch.Tensor)}
+
+
+def load_model_weights(
+    model: nn.Module,
+    path: str | Path,
+    strict: bool = True,
+    tolerate: tuple[str, ...] = ("classifier",),
+) -> dict[str, Any]:
+    """Load weights from ``path`` into ``model``; mismatching architecture is a clear error.
+
+    ``strict=True``: every tensor must match by name and shape, except tensors whose name
+    contains one of ``tolerate`` (identity classifiers, whose size is the number of training
+    identities). ``strict=False``: tensors matching by name and shape are loaded and the rest
+    reported (torchreid's ``load_pretrained_weights`` behaviour). Returns the checkpoint dict.
+    """
+    ckpt = load_checkpoint(path)
+    state = extract_state_dict(ckpt)
+    own = model.state_dict()
+
+    def counted(key: str) -> bool:
+        return not any(t in key for t in tolerate)
+
+    missing = [k for k in own if k not in state and counted(k)]
+    unexpected = [k for k in state if k not in own and counted(k)]
+    mismatched = [f"{k}: checkpoint {list(state[k].shape)} vs model {list(own[k].shape)}"
+                  for k in own if k in state and state[k].shape != own[k].shape and counted(k)]
+    if strict and (missing or unexpected or mismatched):
+        trained = ckpt.get("model_name", "unknown architecture")
+        raise CheckpointError(
+            f"{path} was saved from {trained!r} and does not fit the model being built "
+            f"({type(model).__name__}): {len(missing)} missing keys (e.g. {missing[:3]}), "
+            f"{len(unexpected)} unexpected keys (e.g. {unexpected[:3]}), "
+            f"{len(mismatched)} shape mismatches (e.g. {mismatched[:3]}). Check model.name and "
+            "the rganet.* settings against the run that produced the checkpoint."
+        )
+    loadable = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
+    if not loadable:
+        raise CheckpointError(f"{path}: no parameter matches the model by name and shape.")
+    model.load_state_dict(loadable, strict=False)
+    if not strict and (missing or mismatched):
+        logger.warning("Loaded %d/%d tensors from %s; skipped %d missing and %d mismatched "
+                       "(e.g. %s)", len(loadable), len(own), path, len(missing), len(mismatched),
+                       (missing + mismatched)[:3])
+    return ckpt

@@ -1,0 +1,248 @@
+"""Region-weighted distance (paper Eq. 10) as matrix products, computed block by block.
+
+With unit-normalised features the cosine distance of region ``j`` is ``d_j = 1 - q̂_j·ĝ_j``, so
+
+    Σ_j w_j^q w_j^g d_j + d_g = (Σ_j w_j^q w_j^g + 1) - (Σ_j w_j^q w_j^g q̂_j·ĝ_j + q̂_g·ĝ_g)
+
+and with the *embedding* ``e = [ĝ_g | w_1 ĝ_1 | … | w_N ĝ_N]`` (one row of width ``d + N·d_r``)
+Eq. 10 becomes
+
+    d(q, g) = 1 - (e_q · e_g) / (w^q · w^g + 1)
+
+i.e. one wide GEMM over the embeddings, one GEMM of width N over the confidences and one
+elementwise division. :class:`DistanceKernel` computes any ``(rows, cols)`` block of this matrix;
+callers stream over blocks so the full query × gallery matrix never has to exist.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from rganet_reid.evaluation.features import FeatureSet, check_pair
+
+__all__ = [
+    "METRICS",
+    "Embedding",
+    "DistanceKernel",
+    "embed",
+    "region_weighted_distance",
+    "region_weighted_distance_reference",
+    "resolve_device",
+]
+
+logger = logging.getLogger(__name__)
+
+METRICS = ("cosine", "euclidean")
+_EMBED_ROWS = 4096  # rows embedded at a time (bounds the fp32 temporaries of embed())
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``None`` / ``"auto"`` → CUDA when available, else CPU; anything else as given."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+@dataclass
+class Embedding:
+    """One side (query or gallery) prepared for the fused GEMM.
+
+    Attributes:
+        vecs: ``(n, K)`` rows in the compute dtype: ``[ĝ | w_1 ĝ_1 | … | w_N ĝ_N]`` for Eq. 10,
+            ``ĝ`` for global cosine, the raw global feature for euclidean.
+        weights: ``(n, N)`` float32 confidences (Eq. 10 only).
+        sqnorms: ``(n,)`` float32 squared norms (euclidean only).
+    """
+
+    vecs: torch.Tensor
+    weights: torch.Tensor | None = None
+    sqnorms: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return int(self.vecs.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        total = self.vecs.numel() * self.vecs.element_size()
+        for t in (self.weights, self.sqnorms):
+            if t is not None:
+                total += t.numel() * t.element_size()
+        return total
+
+
+def embed(
+    fs: FeatureSet,
+    metric: str = "cosine",
+    device: str | torch.device | None = "cpu",
+    dtype: torch.dtype = torch.float32,
+) -> Embedding:
+    """Prepare ``fs`` for :class:`DistanceKernel` (normalise, weight, concatenate; Eq. 10).
+
+    Row blocks are processed one at a time so the float32 temporaries stay small even for a
+    gallery of millions.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"Unknown metric {metric!r}; choose one of {METRICS}.")
+    if metric == "euclidean" and fs.has_regions:
+        raise ValueError(
+            "metric='euclidean' is for global-feature models only; region-weighted retrieval "
+            "(Eq. 10) is defined with cosine region distances. Use metric='cosine'."
+        )
+    device = resolve_device(device)
+    n, d = fs.global_feats.shape
+    width = d + (fs.num_regions * fs.region_feats.shape[2] if fs.has_regions else 0)
+    vecs = torch.empty((n, width), dtype=dtype, device=device)
+    weights = (
+        torch.empty((n, fs.num_regions), dtype=torch.float32, device=device)
+        if fs.has_regions
+        else None
+    )
+    sqnorms = torch.empty(n, dtype=torch.float32, device=device) if metric == "euclidean" else None
+    for start in range(0, n, _EMBED_ROWS):
+        sl = slice(start, min(n, start + _EMBED_ROWS))
+        g = fs.global_feats[sl].to(device=device, dtype=torch.float32)
+        if not torch.isfinite(g).all():
+            raise ValueError(f"global_feats rows {sl.start}..{sl.stop - 1} contain NaN or inf.")
+        if metric == "euclidean":
+            sqnorms[sl] = g.pow(2).sum(dim=1)
+            vecs[sl] = g.to(dtype)
+            continue
+        vecs[sl, :d] = F.normalize(g, p=2, dim=1).to(dtype)
+        if fs.has_regions:
+            r = fs.region_feats[sl].to(device=device, dtype=torch.float32)
+            w = fs.weights_or_ones()[sl].to(device=device, dtype=torch.float32)
+            if not (torch.isfinite(r).all() and torch.isfinite(w).all()):
+                raise ValueError(
+                    f"region features / weights rows {sl.start}..{sl.stop - 1} contain NaN or inf."
+                )
+            weighted = F.normalize(r, p=2, dim=2) * w.unsqueeze(2)
+            vecs[sl, d:] = weighted.reshape(weighted.shape[0], -1).to(dtype)
+            weights[sl] = w
+    return Embedding(vecs=vecs, weights=weights, sqnorms=sqnorms)
+
+
+class DistanceKernel:
+    """Computes blocks of the query × gallery distance matrix from two :class:`Embedding`.
+
+    ``block(q0, q1, g0, g1)`` returns the float32 ``(q1-q0, g1-g0)`` block of
+
+    * Eq. 10 (embeddings with confidences): ``1 - (e_q·e_g) / (w^q·w^g + 1)``;
+    * cosine: ``1 - q̂·ĝ``;
+    * euclidean: torchreid's squared euclidean ``|q|² + |g|² - 2 q·g``.
+
+    One code path for CPU and CUDA; the GEMM runs in the embeddings' dtype (bf16/fp16 are an
+    option, see docs/retrieval.md for their accuracy effect), the finish in float32.
+    """
+
+    def __init__(self, query: Embedding, gallery: Embedding, metric: str = "cosine") -> None:
+        if metric not in METRICS:
+            raise ValueError(f"Unknown metric {metric!r}; choose one of {METRICS}.")
+        if query.vecs.shape[1] != gallery.vecs.shape[1]:
+            raise ValueError(
+                f"Query embeddings are {query.vecs.shape[1]}-wide, gallery ones "
+                f"{gallery.vecs.shape[1]}-wide."
+            )
+        if (query.weights is None) != (gallery.weights is None):
+            raise ValueError("Query and gallery must both have region confidences or neither.")
+        self.query, self.gallery, self.metric = query, gallery, metric
+        self.device = query.vecs.device
+        self._one = torch.ones((), dtype=torch.float32, device=self.device)
+
+    @property
+    def num_query(self) -> int:
+        return len(self.query)
+
+    @property
+    def num_gallery(self) -> int:
+        return len(self.gallery)
+
+    @property
+    def width(self) -> int:
+        """Inner dimension of the main GEMM (FLOPs per distance = 2·width)."""
+        return int(self.query.vecs.shape[1])
+
+    def block(
+        self, q0: int, q1: int, g0: int, g1: int, den_buffer: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The float32 distance block ``[q0:q1, g0:g1]``.
+
+        ``den_buffer`` (float32, at least ``(q1-q0)*(g1-g0)`` elements) is reused for the
+        Eq. 10 denominator when given, saving an allocation per block.
+        """
+        q = self.query.vecs[q0:q1]
+        g = self.gallery.vecs[g0:g1]
+        if self.metric == "euclidean":
+            out = _mm_f32(q, g.t())
+            qn, gn = self.query.sqnorms[q0:q1], self.gallery.sqnorms[g0:g1]
+            out.mul_(-2).add_(qn.unsqueeze(1)).add_(gn.unsqueeze(0))
+            return out
+        if self.query.weights is None:
+            out = _mm_f32(q, g.t())
+            return out.neg_().add_(1)
+        out = _mm_f32(q, g.t())
+        wq, wg = self.query.weights[q0:q1], self.gallery.weights[g0:g1]
+        shape = (q1 - q0, g1 - g0)
+        if den_buffer is not None and den_buffer.numel() >= shape[0] * shape[1]:
+            den = den_buffer.view(-1)[: shape[0] * shape[1]].view(shape)
+            torch.addmm(self._one, wq, wg.t(), out=den)
+        else:
+            den = torch.addmm(self._one, wq, wg.t())
+        return torch.addcdiv(self._one, out, den, value=-1, out=out)
+
+
+def _mm_f32(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a @ b`` as float32, accumulating in float32 whatever the input dtype."""
+    if a.dtype == torch.float32:
+        return torch.mm(a, b)
+    if a.device.type == "cuda":
+        try:
+            return torch.mm(a, b, out_dtype=torch.float32)
+        except (TypeError, RuntimeError):  # older torch: no out_dtype
+            pass
+    return torch.mm(a, b).float()
+
+
+def region_weighted_distance(
+    query: FeatureSet,
+    gallery: FeatureSet,
+    metric: str = "cosine",
+    device: str | torch.device | None = "cpu",
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """The full ``(Q, G)`` distance matrix (Eq. 10 with region features, else ``metric``).
+
+    For small cases (tests, visualisation). Large evaluations use
+    :func:`rganet_reid.evaluation.evaluate_retrieval`, which streams the same kernel.
+    """
+    check_pair(query, gallery)
+    kernel = DistanceKernel(
+        embed(query, metric, device, dtype), embed(gallery, metric, device, dtype), metric
+    )
+    return kernel.block(0, len(query), 0, len(gallery))
+
+
+def region_weighted_distance_reference(query: FeatureSet, gallery: FeatureSet) -> torch.Tensor:
+    """Eq. 10 the slow, literal way: one cosine distance matrix per region, then combine.
+
+    ``d = (Σ_j w_j^q w_j^g d_j + d_g) / (Σ_j w_j^q w_j^g + 1)`` in float64. The test oracle for
+    :func:`region_weighted_distance`.
+    """
+    check_pair(query, gallery)
+
+    def cos(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return 1 - F.normalize(a.double(), dim=1) @ F.normalize(b.double(), dim=1).t()
+
+    num = cos(query.global_feats, gallery.global_feats)
+    if not query.has_regions:
+        return num
+    den = torch.ones_like(num)
+    wq, wg = query.weights_or_ones().double(), gallery.weights_or_ones().double()
+    for j in range(query.num_regions):
+        ww = wq[:, j : j + 1] * wg[:, j].unsqueeze(0)
+        num = num + ww * cos(query.region_feats[:, j], gallery.region_feats[:, j])
+        den = den + ww
+    return num / den

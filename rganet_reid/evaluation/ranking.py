@@ -1,0 +1,392 @@
+"""Exact CMC / mAP / mINP from distance blocks, without sorting the gallery.
+
+For one query, only the *positions of its positives* in the ranked, filtered gallery matter:
+
+* ``r_k`` = number of kept gallery items ranked before the ``k``-th positive;
+* CMC: the query counts as a hit at rank ``m`` when ``r_0 < m``;
+* AP = ``mean_k (k+1) / (r_k+1)`` (torchreid's formula, written per positive);
+* INP = ``P / (r_{P-1}+1)`` (hardest positive).
+
+``r_k`` is a *count*: all gallery items that precede the positive minus the removed
+(same-id-same-camera, "junk") items that precede it. Counting only needs the positives'
+distances, so each block of distance rows is scanned once against those thresholds; the gallery
+is never sorted and the full query × gallery matrix never exists.
+
+Protocol (torchreid's ``eval_market1501``): gallery items with the query's pid *and* camera are
+removed; items with the query's pid from other cameras are positives; no other junk rule
+(pid ``-1`` / ``0`` are ordinary ids). Queries without positives are skipped.
+
+Tie rule: items are ordered by ``(distance, gallery index)`` ascending — the order of a *stable*
+sort of each distance row. ``-0.0`` equals ``0.0``. torchreid uses ``np.argsort``'s default
+(introsort, not stable for rows longer than 16), so on rows with tied distances its order is
+implementation-defined; see docs/retrieval.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+import numpy as np
+import torch
+
+from rganet_reid.evaluation.features import RetrievalResult
+
+__all__ = ["RankingProtocol", "StreamingRanker", "evaluate_distmat", "orderable_key"]
+
+logger = logging.getLogger(__name__)
+
+# Positives with tied distances are resolved this many rows at a time (bounds a temporary of
+# _TIE_ROWS x chunk width booleans).
+_TIE_ROWS = 64
+
+
+class RankingProtocol:
+    """Which gallery items are positives and which are removed, per query (CSR layout).
+
+    Attributes:
+        pos_ptr, pos_idx: positives of query ``q`` are ``pos_idx[pos_ptr[q]:pos_ptr[q+1]]``
+            (gallery indices, ascending).
+        junk_ptr, junk_idx: same-pid-same-camera gallery items of query ``q``.
+        valid: ``(Q,)`` bool, queries with at least one positive.
+    """
+
+    def __init__(
+        self, q_pids: np.ndarray, q_camids: np.ndarray, g_pids: np.ndarray, g_camids: np.ndarray
+    ) -> None:
+        q_pids, q_camids = np.asarray(q_pids, np.int64), np.asarray(q_camids, np.int64)
+        g_pids, g_camids = np.asarray(g_pids, np.int64), np.asarray(g_camids, np.int64)
+        if q_pids.shape != q_camids.shape or q_pids.ndim != 1:
+            raise ValueError(
+                f"q_pids and q_camids must be 1-D of equal length; got {q_pids.shape} and "
+                f"{q_camids.shape}."
+            )
+        if g_pids.shape != g_camids.shape or g_pids.ndim != 1:
+            raise ValueError(
+                f"g_pids and g_camids must be 1-D of equal length; got {g_pids.shape} and "
+                f"{g_camids.shape}."
+            )
+        self.num_query, self.num_gallery = len(q_pids), len(g_pids)
+        order = np.argsort(g_pids, kind="stable")  # gallery grouped by pid, index ascending
+        sorted_pids = g_pids[order]
+        lo = np.searchsorted(sorted_pids, q_pids, side="left")
+        hi = np.searchsorted(sorted_pids, q_pids, side="right")
+        counts = hi - lo
+        rows = np.repeat(np.arange(self.num_query), counts)
+        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        cols = order[np.repeat(lo, counts) + within]
+        same_cam = g_camids[cols] == q_camids[rows]
+        self.pos_ptr, self.pos_idx = _csr(rows[~same_cam], cols[~same_cam], self.num_query)
+        self.junk_ptr, self.junk_idx = _csr(rows[same_cam], cols[same_cam], self.num_query)
+        self.valid = np.diff(self.pos_ptr) > 0
+
+    def positives(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(row position in rows, gallery index)`` of the positives of queries ``rows``."""
+        return _gather_csr(self.pos_ptr, self.pos_idx, rows)
+
+    def junk(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(row position in rows, gallery index)`` of the removed items of queries ``rows``."""
+        return _gather_csr(self.junk_ptr, self.junk_idx, rows)
+
+
+def _csr(rows: np.ndarray, cols: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=ptr[1:])
+    return ptr, cols.astype(np.int64, copy=False)  # rows are already grouped and ascending
+
+
+def _gather_csr(ptr: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+    counts = ptr[rows + 1] - ptr[rows]
+    starts = np.repeat(ptr[rows], counts)
+    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(np.arange(len(rows)), counts), idx[starts + within]
+
+
+def orderable_key(values: torch.Tensor) -> torch.Tensor:
+    """int64 keys with the same order as the float32 ``values`` (``-0.0`` == ``0.0``).
+
+    The IEEE bit pattern, with the magnitude bits flipped for negatives, shifted to be
+    non-negative: ``key(a) < key(b)`` iff ``a < b``. NaN is not allowed.
+    """
+    bits = (values.float() + 0.0).view(torch.int32)  # + 0.0 turns -0.0 into +0.0
+    bits = bits ^ ((bits >> 31) & 0x7FFFFFFF)
+    return bits.long() + (1 << 31)
+
+
+class StreamingRanker:
+    """Accumulates exact ranking metrics from row blocks of the distance matrix.
+
+    Usage: for each block of query rows (any order, each query once), call
+    :meth:`add_rows` with the distance chunks covering all gallery columns of those rows;
+    then :meth:`result`.
+    """
+
+    def __init__(
+        self,
+        q_pids: np.ndarray,
+        q_camids: np.ndarray,
+        g_pids: np.ndarray,
+        g_camids: np.ndarray,
+        max_rank: int = 50,
+        use_metric_cuhk03: bool = False,
+    ) -> None:
+        if max_rank < 1:
+            raise ValueError(f"max_rank must be >= 1; got {max_rank}.")
+        self.protocol = RankingProtocol(q_pids, q_camids, g_pids, g_camids)
+        if self.protocol.num_query == 0:
+            raise ValueError("The query set is empty: nothing to evaluate.")
+        if self.protocol.num_gallery == 0:
+            raise ValueError("The gallery set is empty: nothing to rank against.")
+        self.g_pids = np.asarray(g_pids, np.int64)
+        self.g_camids = np.asarray(g_camids, np.int64)
+        self.q_pids = np.asarray(q_pids, np.int64)
+        self.q_camids = np.asarray(q_camids, np.int64)
+        # torchreid cuts max_rank to the gallery size
+        self.max_rank = min(max_rank, self.protocol.num_gallery)
+        self.use_metric_cuhk03 = use_metric_cuhk03
+        nq = self.protocol.num_query
+        self.first = np.full(nq, -1, dtype=np.int64)  # r_0 per query (-1: not evaluated)
+        self.ap = np.full(nq, np.nan)
+        self.inp = np.full(nq, np.nan)
+        self.cuhk03_cmc = np.full((nq, self.max_rank), np.nan) if use_metric_cuhk03 else None
+        self.done = np.zeros(nq, dtype=bool)
+
+    @property
+    def valid_queries(self) -> np.ndarray:
+        """Indices of queries with at least one positive (the only ones worth computing)."""
+        return np.flatnonzero(self.protocol.valid)
+
+    def add_rows(self, rows: np.ndarray, chunks: Iterable[tuple[int, torch.Tensor]]) -> None:
+        """Rank queries ``rows`` given their distance rows.
+
+        Args:
+            rows: query indices of this block (valid queries; see :attr:`valid_queries`).
+            chunks: ``(g0, block)`` pairs, ``block`` of shape ``(len(rows), gc)`` holding the
+                distances to gallery items ``g0 .. g0+gc-1``; together they must cover the
+                gallery once. Chunks are only read.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        if not self.protocol.valid[rows].all():
+            raise ValueError("add_rows() got queries without positives; pass valid queries only.")
+        if self.done[rows].any():
+            raise ValueError("add_rows() got queries that were already ranked.")
+        chunks = list(chunks)
+        covered = sum(int(c.shape[1]) for _, c in chunks)
+        if covered != self.protocol.num_gallery:
+            raise ValueError(
+                f"Distance chunks cover {covered} gallery columns; expected "
+                f"{self.protocol.num_gallery}."
+            )
+        device = chunks[0][1].device
+        pr_np, pc_np = self.protocol.positives(rows)
+        jr_np, jc_np = self.protocol.junk(rows)
+        pr, pc = _t(pr_np, device), _t(pc_np, device)
+        jr, jc = _t(jr_np, device), _t(jc_np, device)
+        t = _gather(chunks, pr, pc)
+        tj = _gather(chunks, jr, jc)
+
+        # Sort each row's positives by (distance, gallery index); pc is ascending within a row.
+        o = torch.sort(t, stable=True).indices
+        o = o[torch.sort(pr[o], stable=True).indices]
+        pr, pc, t = pr[o], pc[o], t[o]
+        tk = (pr << 32) | orderable_key(t)  # ascending: rows in order, then distance
+        n_rows = len(rows)
+        row_start = torch.searchsorted(pr, torch.arange(n_rows, device=device))
+        row_end = torch.searchsorted(pr, torch.arange(n_rows, device=device), right=True)
+        t_max = t[row_end - 1]  # each row's largest threshold (every row has a positive)
+
+        count = torch.zeros(len(t), dtype=torch.int64, device=device)
+        row_key = pr << 32  # smallest key of each threshold's row
+        for g0, block in chunks:
+            count += _chunk_counts(block, g0, t, tk, row_key, pc, pr, t_max)
+        if len(tj):  # the removed (junk) items were counted like any other: take them out
+            count -= _pair_counts(tj, jr, jc, t, pc, row_start, row_end)
+
+        self._finish(rows, pr, count, row_start, row_end)
+        if self.use_metric_cuhk03:
+            self._cuhk03_rows(rows, chunks)
+        self.done[rows] = True
+
+    def _finish(self, rows, pr, count, row_start, row_end) -> None:
+        r = count.cpu().numpy()
+        pr_np = pr.cpu().numpy()
+        start = row_start.cpu().numpy()
+        end = row_end.cpu().numpy()
+        k = np.arange(len(r)) - start[pr_np]  # index of the positive within its row
+        if len(r) and np.any(np.diff(r)[np.diff(pr_np) == 0] <= 0):
+            raise RuntimeError("internal error: positive ranks are not increasing")
+        n_pos = end - start
+        ap_sum = np.bincount(pr_np, weights=(k + 1) / (r + 1.0), minlength=len(rows))
+        self.ap[rows] = ap_sum / n_pos
+        self.first[rows] = r[start]
+        self.inp[rows] = n_pos / (r[end - 1] + 1.0)
+
+    def _cuhk03_rows(self, rows: np.ndarray, chunks) -> None:
+        """CUHK03 single-gallery-shot CMC for ``rows`` (sorts rows; CUHK03 galleries are small).
+
+        torchreid draws one gallery image per identity 10 times at random and averages; this
+        computes the exact expectation of that estimate (see :func:`_single_shot_cmc`).
+        """
+        dist = torch.cat([c for _, c in sorted(chunks, key=lambda x: x[0])], dim=1).cpu()
+        order = torch.sort(dist, dim=1, stable=True).indices.numpy()
+        for i, q in enumerate(rows):
+            self.cuhk03_cmc[q] = _single_shot_cmc(
+                order[i], self.q_pids[q], self.q_camids[q], self.g_pids, self.g_camids,
+                self.max_rank,
+            )
+
+    def result(self) -> RetrievalResult:
+        """Metrics over the valid queries ranked so far (all valid queries must be ranked)."""
+        valid = self.protocol.valid
+        missing = valid & ~self.done
+        if missing.any():
+            raise RuntimeError(f"{int(missing.sum())} valid queries were never ranked.")
+        n_valid = int(valid.sum())
+        if n_valid == 0:
+            raise ValueError(
+                "No query has a valid match in the gallery (every query's identity is absent "
+                "from the gallery or only seen by the query's own camera); metrics are undefined."
+            )
+        if self.use_metric_cuhk03:
+            cmc = self.cuhk03_cmc[valid].mean(axis=0)
+        else:
+            first = self.first[valid]
+            hits = np.bincount(np.minimum(first, self.max_rank), minlength=self.max_rank + 1)
+            cmc = np.cumsum(hits[: self.max_rank]) / n_valid
+        return RetrievalResult(
+            cmc=cmc.astype(np.float32),
+            mAP=float(np.mean(self.ap[valid])),
+            mINP=float(np.mean(self.inp[valid])),
+            num_valid_queries=n_valid,
+        )
+
+
+def _t(a: np.ndarray, device) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64)).to(device)
+
+
+def _gather(chunks, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """Values at ``(rows, cols)`` (global gallery columns) from the column chunks."""
+    out = torch.empty(len(rows), dtype=torch.float32, device=rows.device)
+    for g0, block in chunks:
+        m = (cols >= g0) & (cols < g0 + block.shape[1])
+        if m.any():
+            out[m] = block[rows[m], cols[m] - g0].float()
+    return out
+
+
+def _chunk_counts(block, g0, t, tk, row_key, pc, pr, t_max) -> torch.Tensor:
+    """For each positive ``k`` (row ``pr``, distance ``t``, gallery index ``pc``, sort key
+    ``tk``): how many items of this chunk precede it, i.e. ``(d, g) < (t_k, pc_k)``.
+
+    Only items with ``d <= t_max`` of their row can precede a positive ("candidates"). Their
+    sort keys ``row << 32 | key(d)`` are sorted once; each positive's count is then two
+    binary searches into them (no per-item search, no per-row sort of the gallery).
+    """
+    n_t = len(t)
+    count = torch.zeros(n_t, dtype=torch.int64, device=t.device)
+    cr, cc = (block <= t_max.unsqueeze(1)).nonzero(as_tuple=True)
+    if len(cr) == 0:
+        return count
+    keys = _sort_int64((cr << 32) | orderable_key(block[cr, cc]))
+    lo = torch.searchsorted(keys, tk)
+    count += lo - torch.searchsorted(keys, row_key)
+    # ties (equal distance): earlier gallery index first. An item equal to t_k is the positive
+    # itself when it lies in this chunk; anything more is a real tie, resolved by index.
+    n_equal = torch.searchsorted(keys, tk, right=True) - lo
+    in_chunk = ((pc >= g0) & (pc < g0 + block.shape[1])).long()
+    tie_k = (n_equal > in_chunk).nonzero(as_tuple=True)[0]
+    for part in torch.split(tie_k, _TIE_ROWS):
+        eq_r, eq_c = (block[pr[part]] == t[part].unsqueeze(1)).nonzero(as_tuple=True)
+        before = eq_c + g0 < pc[part][eq_r]
+        count += torch.bincount(part[eq_r[before]], minlength=n_t)
+    return count
+
+
+def _pair_counts(v, vr, vc, t, pc, row_start, row_end) -> torch.Tensor:
+    """For each positive ``k``: how many of the few items ``(row vr, distance v, index vc)``
+    precede it (all item × same-row positive pairs are compared)."""
+    n_each = row_end[vr] - row_start[vr]
+    k = torch.repeat_interleave(row_start[vr], n_each) + _ranges(n_each)
+    iv, ic = torch.repeat_interleave(v, n_each), torch.repeat_interleave(vc, n_each)
+    before = (iv < t[k]) | ((iv == t[k]) & (ic < pc[k]))
+    return torch.bincount(k[before], minlength=len(t))
+
+
+def _ranges(n_each: torch.Tensor) -> torch.Tensor:
+    """``[0..n_0-1, 0..n_1-1, ...]``."""
+    total = int(n_each.sum())
+    starts = torch.cumsum(n_each, 0) - n_each
+    return torch.arange(total, device=n_each.device) - torch.repeat_interleave(starts, n_each)
+
+
+def _sort_int64(keys: torch.Tensor) -> torch.Tensor:
+    """Ascending sort of int64 keys (numpy's vectorised sort on CPU: ~10x torch's there)."""
+    if keys.device.type == "cpu":
+        return torch.from_numpy(np.sort(keys.numpy()))
+    return torch.sort(keys).values
+
+
+def _single_shot_cmc(order, q_pid, q_camid, g_pids, g_camids, max_rank) -> np.ndarray:
+    """Expected CUHK03 single-shot CMC of one query (exact, no sampling).
+
+    torchreid keeps one random image per gallery identity. If the kept positive is at
+    position ``s`` of the filtered ranking, every other identity ``u`` (``n_u`` images,
+    ``c_u(s)`` of them before ``s``) lands before it with probability ``c_u(s)/n_u``,
+    independently; the positive's rank is a Poisson-binomial variable. Averaged over the
+    positive drawn (uniform).
+    """
+    keep = ~((g_pids[order] == q_pid) & (g_camids[order] == q_camid))
+    kept_pids = g_pids[order][keep]
+    is_pos = kept_pids == q_pid
+    pos_positions = np.flatnonzero(is_pos)
+    others = kept_pids[~is_pos]
+    other_pos = np.flatnonzero(~is_pos)
+    uniq, group = np.unique(others, return_inverse=True)
+    n_u = np.bincount(group, minlength=len(uniq)).astype(np.float64)
+    cmc = np.zeros(max_rank)
+    for s in pos_positions:
+        before = group[other_pos < s]
+        pi = np.bincount(before, minlength=len(uniq)) / n_u
+        pi = pi[pi > 0]
+        pmf = np.zeros(max_rank)  # P(rank == m), truncated at max_rank
+        pmf[0] = 1.0
+        for p in pi:
+            pmf[1:] = pmf[1:] * (1 - p) + pmf[:-1] * p
+            pmf[0] *= 1 - p
+        cmc += np.cumsum(pmf)
+    return cmc / len(pos_positions)
+
+
+def evaluate_distmat(
+    distmat: torch.Tensor | np.ndarray,
+    q_pids: np.ndarray,
+    g_pids: np.ndarray,
+    q_camids: np.ndarray,
+    g_camids: np.ndarray,
+    max_rank: int = 50,
+    use_metric_cuhk03: bool = False,
+    rows_per_block: int = 256,
+) -> RetrievalResult:
+    """Exact metrics from a given distance matrix (drop-in for torchreid's ``evaluate_rank``).
+
+    Same protocol and arguments as ``torchreid.metrics.evaluate_rank``; ties follow the
+    ``(distance, gallery index)`` rule (see module docstring).
+    """
+    dist = torch.as_tensor(distmat)
+    if dist.dim() != 2:
+        raise ValueError(f"distmat must be 2-D (num_query, num_gallery); got {tuple(dist.shape)}.")
+    if dist.shape != (len(q_pids), len(g_pids)):
+        raise ValueError(
+            f"distmat has shape {tuple(dist.shape)} but there are {len(q_pids)} query and "
+            f"{len(g_pids)} gallery ids."
+        )
+    if torch.isnan(dist).any():
+        raise ValueError("distmat contains NaN.")
+    dist = dist.float()
+    ranker = StreamingRanker(q_pids, q_camids, g_pids, g_camids, max_rank, use_metric_cuhk03)
+    valid = ranker.valid_queries
+    for start in range(0, len(valid), rows_per_block):
+        rows = valid[start : start + rows_per_block]
+        ranker.add_rows(rows, [(0, dist[torch.from_numpy(rows)])])
+    return ranker.result()

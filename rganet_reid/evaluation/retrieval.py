@@ -1,0 +1,146 @@
+"""``evaluate_retrieval``: fused Eq. 10 distances streamed into the exact ranking metrics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from rganet_reid.evaluation.distance import DistanceKernel, embed, resolve_device
+from rganet_reid.evaluation.features import FeatureSet, RetrievalResult, check_pair
+from rganet_reid.evaluation.ranking import StreamingRanker
+
+__all__ = ["evaluate_retrieval", "plan_blocks", "BlockPlan", "iter_row_blocks"]
+
+logger = logging.getLogger(__name__)
+
+# Bytes of working memory per distance entry: the stored float32 row block (4) and, per
+# gallery chunk, the denominator, candidate mask and dense-search temporaries (~36).
+_ROW_BYTES = 4
+_CHUNK_BYTES = 36
+
+
+@dataclass(frozen=True)
+class BlockPlan:
+    """How a ``num_rows × num_cols`` distance matrix is cut: ``rows`` query rows at a time
+    (their whole gallery row is held), computed ``cols`` gallery columns at a time."""
+
+    rows: int
+    cols: int
+
+
+def plan_blocks(num_rows: int, num_cols: int, memory_budget_mb: int) -> BlockPlan:
+    """Largest blocks whose working memory fits ``memory_budget_mb`` (half for the held row
+    block, half for one chunk's temporaries)."""
+    if memory_budget_mb <= 0:
+        raise ValueError(f"memory_budget_mb must be positive; got {memory_budget_mb}.")
+    budget = memory_budget_mb * 2**20
+    rows = budget // 2 // (num_cols * _ROW_BYTES)
+    if rows < 1:
+        raise ValueError(
+            f"memory_budget_mb={memory_budget_mb} cannot hold one distance row of "
+            f"{num_cols} gallery items; raise it to at least "
+            f"{-(-2 * num_cols * _ROW_BYTES // 2**20)} MB, or search a GalleryIndex instead."
+        )
+    rows = int(min(rows, max(num_rows, 1)))
+    cols = int(min(num_cols, max(1024, budget // 2 // (rows * _CHUNK_BYTES))))
+    return BlockPlan(rows=rows, cols=cols)
+
+
+def iter_row_blocks(
+    kernel: DistanceKernel, plan: BlockPlan
+) -> Iterator[tuple[slice, list[tuple[int, torch.Tensor]]]]:
+    """Yield ``(query slice, [(g0, distance chunk), ...])`` covering all queries × the gallery,
+    ``plan.rows`` queries and ``plan.cols`` gallery items per GEMM."""
+    n_q, n_g = kernel.num_query, kernel.num_gallery
+    den = None
+    if kernel.query.weights is not None:
+        den = torch.empty(plan.rows * plan.cols, dtype=torch.float32, device=kernel.device)
+    for q0 in range(0, n_q, plan.rows):
+        q1 = min(n_q, q0 + plan.rows)
+        chunks = [
+            (g0, kernel.block(q0, q1, g0, min(n_g, g0 + plan.cols), den_buffer=den))
+            for g0 in range(0, n_g, plan.cols)
+        ]
+        yield slice(q0, q1), chunks
+
+
+def evaluate_retrieval(
+    query: FeatureSet,
+    gallery: FeatureSet,
+    *,
+    metric: str = "cosine",
+    max_rank: int = 50,
+    use_metric_cuhk03: bool = False,
+    device: str | torch.device | None = None,
+    memory_budget_mb: int = 512,
+    dtype: torch.dtype = torch.float32,
+    rerank: bool = False,
+    rerank_k1: int = 20,
+    rerank_k2: int = 6,
+    rerank_lambda: float = 0.3,
+) -> RetrievalResult:
+    """CMC, mAP and mINP of ``query`` against ``gallery``, exact, streamed.
+
+    Distances: with region features, RGANet's region-weighted distance (paper Eq. 10) with
+    cosine region distances; otherwise ``metric`` ("cosine" or torchreid's squared
+    "euclidean") on the global features. Ranking: torchreid's market1501 protocol (or CUHK03
+    single-shot with ``use_metric_cuhk03``), ties ordered by gallery index (docs/retrieval.md).
+
+    Args:
+        query, gallery: extracted features with pids and camids.
+        metric: "cosine" | "euclidean" (global-only).
+        max_rank: CMC length (cut to the gallery size, as torchreid does).
+        use_metric_cuhk03: CUHK03 single-gallery-shot CMC (exact expectation of torchreid's
+            10-draw estimate); mAP is unchanged.
+        device: where the GEMMs run; ``None`` = CUDA when available, else CPU.
+        memory_budget_mb: working memory for distance blocks (the embedded gallery, ``G × K``
+            in ``dtype``, comes on top).
+        dtype: GEMM input dtype: float32 (default, exact to float32 rounding), bfloat16 or
+            float16 (faster on hardware with such units; distances lose precision, see docs).
+        rerank: k-reciprocal re-ranking (Zhong et al. 2017, torchreid's ``re_ranking``) with
+            ``rerank_k1``, ``rerank_k2``, ``rerank_lambda``; see :mod:`.rerank`.
+
+    Raises:
+        ValueError: empty sets, mismatched shapes, or no query with a valid match.
+    """
+    check_pair(query, gallery)
+    device = resolve_device(device)
+    if rerank:
+        from rganet_reid.evaluation.rerank import rerank_evaluate
+
+        return rerank_evaluate(
+            query,
+            gallery,
+            metric=metric,
+            max_rank=max_rank,
+            use_metric_cuhk03=use_metric_cuhk03,
+            device=device,
+            memory_budget_mb=memory_budget_mb,
+            dtype=dtype,
+            k1=rerank_k1,
+            k2=rerank_k2,
+            lambda_value=rerank_lambda,
+        )
+    ranker = StreamingRanker(
+        query.pids, query.camids, gallery.pids, gallery.camids, max_rank, use_metric_cuhk03
+    )
+    rows = ranker.valid_queries
+    if len(rows) == 0:
+        return ranker.result()  # raises the "no valid query" error
+    kernel = DistanceKernel(
+        embed(query.subset(rows), metric, device, dtype), embed(gallery, metric, device, dtype),
+        metric,
+    )
+    plan = plan_blocks(len(rows), len(gallery), memory_budget_mb)
+    logger.info(
+        "evaluate_retrieval: %d valid queries x %d gallery, width %d, blocks %d rows x %d cols "
+        "on %s (%s)", len(rows), len(gallery), kernel.width, plan.rows, plan.cols, device, dtype,
+    )
+    for block_rows, chunks in iter_row_blocks(kernel, plan):
+        ranker.add_rows(rows[block_rows], chunks)
+        del chunks
+    return ranker.result()

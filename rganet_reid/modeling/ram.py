@@ -1,0 +1,128 @@
+"""Region Assessment Module (paper §III-D): α (Eq. 4), memory bank (Eq. 5), β (Eq. 6), w.
+
+The confidence w_j of each region weights its ID loss (Eq. 7) and its distance at retrieval
+(Eq. 10).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+logger = logging.getLogger(__name__)
+
+CONFIDENCE_MODES = ("softmax_sum", "mean")
+
+
+class DiscriminationIndicator(nn.Module):
+    """Eq. 4: α_j = σ(W_a^T F_j^r), one FC layer (d → 1, with bias) shared by all regions."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.fc = nn.Linear(dim, 1)
+
+    def forward(self, region_feats: torch.Tensor) -> torch.Tensor:
+        """``(B, N, d)`` → α ``(B, N)`` in (0, 1)."""
+        return torch.sigmoid(self.fc(region_feats)).squeeze(-1)
+
+
+class MemoryBank(nn.Module):
+    """Class centres C_1..C_N of the N region categories (buffers, saved in the state dict).
+
+    Args:
+        num_regions: N.
+        dim: d.
+        momentum: m_u in Eq. 5 (0.3 in the paper).
+        alpha_threshold: only region features with α_j above this update C_j (0.85).
+    """
+
+    def __init__(
+        self, num_regions: int, dim: int, momentum: float = 0.3, alpha_threshold: float = 0.85
+    ) -> None:
+        super().__init__()
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"rganet.memory.momentum must be in [0, 1], got {momentum}")
+        self.momentum = float(momentum)
+        self.alpha_threshold = float(alpha_threshold)
+        self.register_buffer("centers", torch.zeros(num_regions, dim))
+        self.register_buffer("initialized", torch.tensor(False))
+
+    @property
+    def is_initialized(self) -> bool:
+        return bool(self.initialized)
+
+    @torch.no_grad()
+    def initialize(self, features: torch.Tensor) -> None:
+        """Set the centres: ``features`` is ``(N, d)`` or ``(M, N, d)`` (averaged over M)."""
+        if features.dim() == 3:
+            features = features.mean(dim=0)
+        if features.shape != self.centers.shape:
+            raise ValueError(
+                f"Memory bank expects ({self.centers.shape[0]}, {self.centers.shape[1]}) "
+                f"centres, got {tuple(features.shape)}"
+            )
+        self.centers.copy_(features.to(self.centers))
+        self.initialized.fill_(True)
+
+    @torch.no_grad()
+    def update(self, region_feats: torch.Tensor, alpha: torch.Tensor | None = None) -> torch.Tensor:
+        """Eq. 5: C_j ← m_u C_j + (1 − m_u) · mean of the batch's F_j^r with α_j > threshold.
+
+        ``alpha=None`` (DAI off) uses every region. A region with no feature above the
+        threshold keeps its centre. Before :meth:`initialize`, the first update sets the
+        centres to the batch means. Returns the ``(N,)`` boolean mask of updated centres.
+        """
+        feats = region_feats.detach().to(self.centers.dtype)
+        if alpha is None:
+            keep = torch.ones(feats.shape[:2], dtype=torch.bool, device=feats.device)
+        else:
+            keep = alpha.detach() > self.alpha_threshold
+        counts = keep.sum(dim=0)  # (N,)
+        sums = torch.einsum("bn,bnd->nd", keep.to(feats.dtype), feats)
+        means = sums / counts.clamp(min=1).unsqueeze(-1).to(feats.dtype)
+        updated = counts > 0
+        m = self.momentum if self.is_initialized else 0.0
+        new = m * self.centers + (1.0 - m) * means
+        self.centers.copy_(torch.where(updated.unsqueeze(-1), new, self.centers))
+        if not self.is_initialized and bool(updated.all()):
+            self.initialized.fill_(True)
+        return updated
+
+    def invariance(self, region_feats: torch.Tensor) -> torch.Tensor:
+        """Eq. 6: β_j = softmax over j of cos(F_j^r, C_j); ``(B, N, d)`` → ``(B, N)``.
+
+        Uninitialised (all-zero) centres give cos = 0, i.e. uniform β.
+        """
+        cos = F.cosine_similarity(region_feats, self.centers.to(region_feats.dtype).unsqueeze(0),
+                                  dim=-1, eps=1e-8)
+        return cos.softmax(dim=-1)
+
+    def extra_repr(self) -> str:
+        n, d = self.centers.shape
+        return f"regions={n}, dim={d}, momentum={self.momentum}, threshold={self.alpha_threshold}"
+
+
+def combine_confidence(
+    alpha: torch.Tensor | None, beta: torch.Tensor | None, mode: str, num_regions: int,
+    reference: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The confidence w ``(B, N)`` from α and β (either may be ``None`` when switched off).
+
+    ``softmax_sum``: w = softmax_j(α_j + β_j) (the text; sums to 1 over regions).
+    ``mean``: w = (α_j + β_j) / 2 (Fig. 4; not normalised).
+    With one indicator off only the other enters (softmax_j of it, or itself); with both off
+    w_j = 1/N. ``reference`` supplies batch size, device and dtype when both are ``None``.
+    """
+    if mode not in CONFIDENCE_MODES:
+        raise ValueError(f"rganet.confidence must be one of {CONFIDENCE_MODES}, got {mode!r}")
+    terms = [t for t in (alpha, beta) if t is not None]
+    if not terms:
+        if reference is None:
+            raise ValueError("combine_confidence needs a reference tensor when α and β are off")
+        return reference.new_full((reference.shape[0], num_regions), 1.0 / num_regions)
+    if mode == "softmax_sum":
+        return torch.stack(terms).sum(dim=0).softmax(dim=-1)
+    return torch.stack(terms).mean(dim=0)

@@ -1,0 +1,153 @@
+"""Check a folder of pseudo part masks against a dataset before training with L_seg.
+
+    python tools/check_masks.py --dataset occluded_duke --root DATA --mask-root MASKS \
+        [--num-labels 5] [--splits train]
+
+The masks must follow the format of :mod:`rganet_reid.data.masks`: one single-channel PNG
+label map per image, at the image's path relative to the dataset folder with a ``.png``
+suffix, of the image's height × width, with labels ``0..num_labels-1``. The tool names every
+image whose mask is missing, unreadable, mis-sized or holds out-of-range labels, counts
+masks that belong to no image of the dataset, and exits with status 1 on any problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tabulate import tabulate
+
+from rganet_reid.data.datasets import DATASETS
+from rganet_reid.data.datasets.base import DatasetLayoutError
+from rganet_reid.data.masks import (
+    MASK_SUFFIX,
+    MaskFormatError,
+    MaskLabelError,
+    MaskNotFoundError,
+    MaskSizeError,
+    image_hw,
+    mask_path_for,
+    read_mask,
+)
+
+CATEGORIES = {
+    MaskNotFoundError: "missing",
+    MaskFormatError: "unreadable",
+    MaskSizeError: "mis-sized",
+    MaskLabelError: "out-of-range",
+}
+
+
+def check_one(img_path: str, mask_path: Path, num_labels: int | None,
+              ignore_label: int | None) -> tuple[str, str] | None:
+    """``(category, message)`` when the mask of ``img_path`` is bad, else ``None``."""
+    if not mask_path.is_file():
+        return "missing", f"{mask_path} (image {img_path})"
+    try:
+        hw = image_hw(img_path)
+    except OSError as err:
+        return "unreadable image", f"{img_path}: {err}"
+    try:
+        read_mask(mask_path, expected_hw=hw, num_labels=num_labels, ignore_label=ignore_label)
+    except tuple(CATEGORIES) as err:
+        return CATEGORIES[type(err)], str(err)
+    return None
+
+
+def check_masks(name: str, root: str, mask_root: str, splits: list[str] | None = None,
+                num_labels: int | None = None, ignore_label: int | None = None,
+                workers: int = 4) -> tuple[str, int]:
+    """Check the masks of ``splits`` (default: train, or query+gallery for a test-only set).
+
+    Returns ``(report text, number of problems)``.
+    """
+    cls = DATASETS.get(name)
+    scan = cls.scan(root)
+    available = scan.all_scans()
+    if not splits:
+        splits = ["train"] if scan.items("train") else ["query", "gallery"]
+    unknown = [s for s in splits if s not in available]
+    if unknown:
+        raise ValueError(f"{name} has no split(s) {unknown}; it has {sorted(available)}")
+    mask_root_path = Path(mask_root)
+    jobs = [(it[0], mask_path_for(it[0], scan.dataset_dir, mask_root_path))
+            for s in splits for it in available[s].items]
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        results = list(pool.map(lambda j: check_one(j[0], j[1], num_labels, ignore_label),
+                                jobs, chunksize=64))
+    found: dict[str, list[str]] = {}
+    for res in results:
+        if res is not None:
+            found.setdefault(res[0], []).append(res[1])
+
+    lines = [f"Masks of {name} ({', '.join(splits)}) from {scan.dataset_dir}",
+             f"checked against {mask_root_path.resolve()}"]
+    if scan.problems():
+        lines.append(f"Note: {len(scan.problems())} dataset file name(s) are malformed and "
+                     "were not checked; run tools/verify_dataset.py.")
+    counts = [(cat, len(found.get(cat, []))) for cat in
+              ("missing", "unreadable", "mis-sized", "out-of-range", "unreadable image")]
+    lines.append(tabulate([("checked", len(jobs)), *counts], headers=["masks", "count"],
+                          tablefmt="simple"))
+    problems = sum(n for _, n in counts)
+    for cat, msgs in found.items():
+        lines.append(f"\n{cat} ({len(msgs)}):")
+        lines += [f"  {m}" for m in msgs]
+
+    all_masks = {mask_path_for(it[0], scan.dataset_dir, mask_root_path)
+                 for s in available.values() for it in s.items}
+    orphans = [p for p in _pngs(mask_root_path) if p not in all_masks]
+    if orphans:
+        lines.append(f"\nNote: {len(orphans)} mask file(s) under the mask root match no image "
+                     f"of {name}, e.g. {orphans[0]}")
+        if len(found.get("missing", [])) == len(jobs):
+            lines.append("Every mask is missing while other PNGs exist: the mask tree must "
+                         f"mirror the tree below {scan.dataset_dir} (see docs/datasets.md).")
+    lines.append("\nResult: " + ("OK" if problems == 0 else f"{problems} problem(s)"))
+    return "\n".join(lines), problems
+
+
+def _pngs(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    out = []
+    for dirpath, _dirs, files in os.walk(root):
+        out += [Path(dirpath) / f for f in files if f.lower().endswith(MASK_SUFFIX)]
+    return sorted(out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    names = [n for n in DATASETS.names() if callable(getattr(DATASETS.get(n), "scan", None))]
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", required=True, help="dataset name: " + ", ".join(names))
+    parser.add_argument("--root", required=True, help="data root (data.root)")
+    parser.add_argument("--mask-root", required=True, help="root of the mask tree")
+    parser.add_argument("--splits", nargs="+", default=None,
+                        help="splits to check (default: train, or query gallery if test-only)")
+    parser.add_argument("--num-labels", type=int, default=None,
+                        help="labels allowed: 0..num_labels-1 (N parts + background)")
+    parser.add_argument("--ignore-label", type=int, default=None,
+                        help="one extra allowed label (e.g. 255 = ignored by the loss)")
+    parser.add_argument("--workers", type=int, default=4)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        report, problems = check_masks(args.dataset, args.root, args.mask_root, args.splits,
+                                       args.num_labels, args.ignore_label, args.workers)
+    except (DatasetLayoutError, ValueError, KeyError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(report)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
