@@ -45,6 +45,7 @@ setup(
         "tqdm>=4.60",
         "numpy>=1.22",
         "Pillow>=9.0",
+        "safetensors>=0.4",
         *TORCHREID_RUNTIME_DEPS,
     ],
     extras_require={

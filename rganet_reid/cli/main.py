@@ -84,9 +84,10 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from rganet_reid.data.datasets.base import DatasetLayoutError
     from rganet_reid.data.image_io import ImageReadError
     from rganet_reid.engine.checkpoint import CheckpointError
+    from rganet_reid.modeling import PretrainedWeightsError
 
-    return (ConfigError, DatasetLayoutError, ImageReadError, CheckpointError, KeyError,
-            FileNotFoundError, ValueError)
+    return (ConfigError, DatasetLayoutError, ImageReadError, CheckpointError,
+            PretrainedWeightsError, KeyError, FileNotFoundError, ValueError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from yacs.config import CfgNode as CN
 
-from rganet_reid.config.rganet import add_rganet_config
 from rganet_reid.config.retrieval import add_retrieval_config
+from rganet_reid.config.rganet import add_rganet_config
 
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]

@@ -175,12 +175,13 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
         """One pass over the training loader; logs averaged losses and throughput."""
         cfg = self.cfg
         self.set_model_mode("train")
-        utils = torchreid_root.utils
-        if epoch < cfg.train.fixbase_epoch and cfg.train.open_layers:
-            utils.open_specified_layers(self.model, cfg.train.open_layers)
-        else:
-            utils.open_all_layers(self.model)
-            self.after_open_layers()
+        if cfg.train.fixbase_epoch > 0:  # torchreid's "train only new layers first" recipe
+            utils = torchreid_root.utils
+            if epoch < cfg.train.fixbase_epoch:
+                utils.open_specified_layers(self.model, cfg.train.open_layers)
+            else:
+                utils.open_all_layers(self.model)
+                self.after_open_layers()
         sums: dict[str, float] = defaultdict(float)
         n_batches, n_images, t0 = 0, 0, time.monotonic()
         bar = tqdm(self.train_loader, desc=f"epoch {epoch + 1}/{cfg.train.max_epoch}",

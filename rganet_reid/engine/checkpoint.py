@@ -122,6 +122,9 @@ def load_model_weights(
     """
     ckpt = load_checkpoint(path)
     state = extract_state_dict(ckpt)
+    adapt = getattr(model, "adapt_to_state_dict", None)
+    if adapt is not None:  # e.g. RGANet drops its text encoder once prototypes are cached
+        adapt(state)
     own = model.state_dict()
 
     def counted(key: str) -> bool:

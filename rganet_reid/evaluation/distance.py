@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 METRICS = ("cosine", "euclidean")
 _EMBED_ROWS = 4096  # rows embedded at a time (bounds the fp32 temporaries of embed())
+_EPS = 1e-12  # as F.normalize
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -104,23 +105,29 @@ def embed(
     sqnorms = torch.empty(n, dtype=torch.float32, device=device) if metric == "euclidean" else None
     for start in range(0, n, _EMBED_ROWS):
         sl = slice(start, min(n, start + _EMBED_ROWS))
+        rows = f"rows {sl.start}..{sl.stop - 1}"
         g = fs.global_feats[sl].to(device=device, dtype=torch.float32)
-        if not torch.isfinite(g).all():
-            raise ValueError(f"global_feats rows {sl.start}..{sl.stop - 1} contain NaN or inf.")
+        norms = torch.linalg.vector_norm(g, dim=1)
+        if not torch.isfinite(norms).all():  # a NaN/inf anywhere in a row makes its norm so
+            raise ValueError(f"global_feats {rows} contain NaN or inf (or overflow float32).")
         if metric == "euclidean":
-            sqnorms[sl] = g.pow(2).sum(dim=1)
-            vecs[sl] = g.to(dtype)
+            sqnorms[sl] = norms.square()
+            vecs[sl] = g
             continue
-        vecs[sl, :d] = F.normalize(g, p=2, dim=1).to(dtype)
+        torch.mul(g, 1.0 / norms.clamp_min(_EPS).unsqueeze(1), out=vecs[sl, :d])
         if fs.has_regions:
             r = fs.region_feats[sl].to(device=device, dtype=torch.float32)
             w = fs.weights_or_ones()[sl].to(device=device, dtype=torch.float32)
-            if not (torch.isfinite(r).all() and torch.isfinite(w).all()):
+            r_norms = torch.linalg.vector_norm(r, dim=2)
+            if not (torch.isfinite(r_norms).all() and torch.isfinite(w).all()):
+                raise ValueError(f"region_feats / region_weights {rows} contain NaN or inf.")
+            if (w < 0).any():
                 raise ValueError(
-                    f"region features / weights rows {sl.start}..{sl.stop - 1} contain NaN or inf."
+                    f"region_weights {rows} contain negative values; Eq. 10 needs confidences "
+                    ">= 0 (RGANet's w_j are softmax outputs)."
                 )
-            weighted = F.normalize(r, p=2, dim=2) * w.unsqueeze(2)
-            vecs[sl, d:] = weighted.reshape(weighted.shape[0], -1).to(dtype)
+            scale = (w / r_norms.clamp_min(_EPS)).unsqueeze(2)  # w_j / |F_j|
+            torch.mul(r, scale, out=vecs[sl, d:].view(r.shape))
             weights[sl] = w
     return Embedding(vecs=vecs, weights=weights, sqnorms=sqnorms)
 

@@ -6,7 +6,6 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from rganet_reid.evaluation.distance import DistanceKernel, embed, resolve_device
@@ -46,6 +45,8 @@ def plan_blocks(num_rows: int, num_cols: int, memory_budget_mb: int) -> BlockPla
             f"{-(-2 * num_cols * _ROW_BYTES // 2**20)} MB, or search a GalleryIndex instead."
         )
     rows = int(min(rows, max(num_rows, 1)))
+    n_blocks = -(-max(num_rows, 1) // rows)
+    rows = -(-max(num_rows, 1) // n_blocks)  # balance the blocks
     cols = int(min(num_cols, max(1024, budget // 2 // (rows * _CHUNK_BYTES))))
     return BlockPlan(rows=rows, cols=cols)
 

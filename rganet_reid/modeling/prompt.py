@@ -219,10 +219,11 @@ class PromptLearner(nn.Module):
             return
         self.cached.copy_(self.encode())
         self.frozen.fill_(True)
-        self._drop_text_encoder()
+        self.drop_text_encoder()
         logger.info("Prototypes for %s cached; text encoder dropped", self.part_names)
 
-    def _drop_text_encoder(self) -> None:
+    def drop_text_encoder(self) -> None:
+        """Release the text tower (prototypes must then come from ``cached``)."""
         self.text_encoder = None
         for name in ("tokens", "token_prefix", "token_suffix"):
             if hasattr(self, name):
@@ -233,7 +234,7 @@ class PromptLearner(nn.Module):
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         flag = state_dict.get(prefix + "frozen")
         if flag is not None and bool(flag) and self.text_encoder is not None:
-            self._drop_text_encoder()  # the checkpoint holds cached prototypes, no text tower
+            self.drop_text_encoder()  # the checkpoint holds cached prototypes, no text tower
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def extra_repr(self) -> str:

@@ -160,6 +160,17 @@ class RGANet(nn.Module):
         if self.prompt is not None:
             self.prompt.freeze()
 
+    def adapt_to_state_dict(self, state_dict: dict) -> None:
+        """Make ``self.state_dict()`` keys match a checkpoint before a key-by-key comparison.
+
+        A checkpoint written after :meth:`freeze_prototypes` has cached prototypes and no text
+        encoder; a freshly built model has the text encoder. ``load_state_dict`` handles this by
+        itself; call this first when comparing key sets (e.g. a strict weight loader).
+        """
+        frozen = state_dict.get("prompt.frozen")
+        if self.prompt is not None and frozen is not None and bool(frozen):
+            self.prompt.drop_text_encoder()
+
     def prototypes(self) -> torch.Tensor:
         """Part prototypes p_1..p_N ``(N, d)`` (cached once frozen)."""
         if self.prompt is None:

@@ -98,6 +98,9 @@ def test_state_dict_after_stage2_loads_into_a_freshly_built_model(make_cfg):
     state = model.state_dict()
     assert not any(".text_encoder." in k for k in state)
     fresh = build_rganet(cfg, NUM_CLASSES)
+    assert set(fresh.state_dict()) != set(state)
+    fresh.adapt_to_state_dict(state)  # for key-by-key loaders: drop the text encoder first
+    assert set(fresh.state_dict()) == set(state)
     fresh.load_state_dict(state)
     model.eval(), fresh.eval()
     with torch.no_grad():
@@ -160,6 +163,7 @@ def test_update_memory_applies_eq5_with_the_step_outputs(make_cfg):
         *[({"prompt.mode": "template", "prompt.template": t}, True, set())
           for t in TABLE_VI_TEMPLATES],
     ],
+    ids=lambda v: ",".join(f"{k}={x}" for k, x in v.items()) if isinstance(v, dict) else "",
 )
 def test_ablation_configs_build_and_run_a_training_step(make_cfg, overrides, has_regions,
                                                          keys_absent):

@@ -1,0 +1,227 @@
+"""``tools/benchmark.py`` / ``rganet-benchmark``: leaderboards from the project's own runs.
+
+    # every table of projects/RGANet/README.md, regenerated in place
+    rganet-benchmark --spec projects/RGANet/benchmarks/*.yaml --readme projects/RGANet/README.md
+
+    # ad-hoc leaderboard: configs and torchreid model names, same budget for all
+    rganet-benchmark --models projects/RGANet/synth_occ.yaml resnet50 osnet_x1_0 pcb_p4 \
+        --base-config configs/Base-SynthOcc.yaml --max-epoch 24 \
+        --protocols synthocc_occluded synthocc_partial synthocc_holistic
+
+    # re-evaluate the saved weights (no training); merge seeds run elsewhere; tables only
+    rganet-benchmark --spec SPEC --mode evaluate
+    rganet-benchmark --spec SPEC --mode collect --merge other_machine/output/benchmark/NAME
+
+Outputs per table in ``<out>/<name>/``: ``<name>.txt`` (the terminal table), ``.md``,
+``.csv``, ``.json`` (and ``.png`` for sweeps), next to ``runs/`` (one folder per entry,
+train group and seed). Trailing ``KEY VALUE`` pairs are shared overrides for every entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import logging
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger("rganet_reid.benchmark")
+
+DEFAULT_PROTOCOLS = ("synthocc_occluded", "synthocc_partial", "synthocc_holistic")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from rganet_reid.benchmark.spec import PROTOCOLS, SHAPES
+
+    p = argparse.ArgumentParser(
+        prog="rganet-benchmark", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--spec", nargs="+", metavar="YAML", help="benchmark spec file(s)")
+    src.add_argument("--models", nargs="+", metavar="MODEL",
+                     help="config files (*.yaml) and/or model names (torchreid built-ins, "
+                          "rganet presets)")
+    p.add_argument("--protocols", nargs="+", choices=sorted(PROTOCOLS), metavar="PROTOCOL",
+                   help=f"with --models (default: {' '.join(DEFAULT_PROTOCOLS)}); "
+                        f"one of {', '.join(PROTOCOLS)}")
+    p.add_argument("--name", default="leaderboard", help="table name with --models")
+    p.add_argument("--shape", default="leaderboard", choices=[s for s in SHAPES if s != "sweep"],
+                   help="table shape with --models")
+    p.add_argument("--base-config", help="config under model-name entries (--models)")
+    p.add_argument("--weights", nargs="+", default=[], metavar="LABEL=PATH",
+                   help="evaluate these weights for an entry instead of training it")
+    p.add_argument("--seeds", nargs="+", type=int, help="training seeds (overrides the spec)")
+    p.add_argument("--max-epoch", type=int, help="budget: epochs (overrides the spec)")
+    p.add_argument("--max-time", type=float, help="budget: training wall time in seconds")
+    p.add_argument("--throughput-batch", type=int, help="inference batch size (default 128)")
+    p.add_argument("--warmup", type=int, help="untimed inference batches (default 5)")
+    p.add_argument("--repeats", type=int, help="timed inference batches (default 20)")
+    p.add_argument("--root", help="data root (data.root); needed for the real datasets")
+    p.add_argument("--out", default="output/benchmark", help="output folder (one per table)")
+    p.add_argument("--mode", default="train", choices=["train", "evaluate", "collect"],
+                   help="train: train+evaluate (complete runs with an unchanged config are "
+                        "reused); evaluate: re-evaluate saved weights, no training; collect: "
+                        "only assemble tables from stored runs")
+    p.add_argument("--force", action="store_true", help="retrain even up-to-date runs")
+    p.add_argument("--merge", nargs="+", default=[], metavar="DIR",
+                   help="more folders of stored runs to merge in (e.g. other seeds)")
+    p.add_argument("--readme", help="rewrite this file's <!-- table:NAME --> sections")
+    p.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE overrides for every entry")
+    return p
+
+
+def _parse_weights(items: Sequence[str]) -> dict[str, str]:
+    from rganet_reid.benchmark.spec import SpecError
+
+    out = {}
+    for item in items:
+        label, sep, path = item.partition("=")
+        if not sep or not label or not path:
+            raise SpecError(f"--weights expects LABEL=PATH, got {item!r}")
+        out[label] = path
+    return out
+
+
+def _parse_opts(opts: Sequence[str]) -> dict[str, Any]:
+    from rganet_reid.benchmark.spec import SpecError
+    from rganet_reid.config.loader import _parse_value
+
+    opts = [o for o in opts if o != "--"]
+    if len(opts) % 2:
+        raise SpecError(f"Trailing overrides must be KEY VALUE pairs, got {opts}")
+    return {k: _parse_value(v) for k, v in zip(opts[0::2], opts[1::2])}
+
+
+def specs_from_args(args: argparse.Namespace):
+    """The specs to run, with the command line's seeds, budget, throughput and overrides."""
+    from rganet_reid.benchmark.spec import (
+        ThroughputSettings,
+        check_budget,
+        load_spec,
+        spec_from_models,
+        validate_entries,
+    )
+
+    extra = _parse_opts(args.opts or [])
+    budget = {k: v for k, v in (("max_epoch", args.max_epoch), ("max_time", args.max_time))
+              if v is not None}
+    if args.models:
+        specs = [spec_from_models(
+            args.models, args.protocols or DEFAULT_PROTOCOLS, name=args.name, shape=args.shape,
+            base_config=args.base_config, weights=_parse_weights(args.weights))]
+    else:
+        specs = [load_spec(path) for path in args.spec]
+    out = []
+    for spec in specs:
+        tp = spec.throughput
+        throughput = ThroughputSettings(
+            batch_size=args.throughput_batch or tp.batch_size,
+            warmup=tp.warmup if args.warmup is None else args.warmup,
+            repeats=args.repeats or tp.repeats)
+        new_budget = check_budget({**spec.budget, **budget}, "command line")
+        if "max_epoch" in budget or "max_time" in budget:
+            new_budget = check_budget(budget, "command line")  # the command line's budget only
+        spec = dataclasses.replace(
+            spec, seeds=tuple(args.seeds or spec.seeds), budget=new_budget,
+            overrides={**spec.overrides, **extra}, throughput=throughput)
+        from rganet_reid.benchmark.spec import BUDGET_KEYS
+
+        validate_entries(spec.entries, {**spec.overrides, **{BUDGET_KEYS[k]: v for k, v in
+                                                             spec.budget.items()}},
+                         str(spec.source or "command line"))
+        out.append(spec)
+    names = [s.name for s in out]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Two specs share a name: {names}")
+    return out
+
+
+def make_table(spec, out_dir: Path, merge: Sequence[str], command: str):
+    """Assemble, write (and plot) the table of ``spec`` from its stored runs."""
+    from rganet_reid.benchmark.leaderboard import load_runs, merge_seeds
+    from rganet_reid.benchmark.tables import build_table, write_table
+
+    labels = [e.label for e in spec.entries]
+    roots = [out_dir / "runs", *[Path(m) for m in merge]] if (out_dir / "runs").exists() \
+        else [Path(m) for m in merge]
+    runs = load_runs(roots, spec_name=None if merge else spec.name)
+    kept = [r for r in runs if r.entry in labels and r.protocol in spec.protocols]
+    if len(kept) < len(runs):
+        logger.info("Ignored %d stored results of entries/protocols not in spec %r",
+                    len(runs) - len(kept), spec.name)
+    rows = merge_seeds(kept, labels, spec.protocols)
+    table = build_table(spec.shape, rows, spec)
+    benches = [r.bench for r in kept]
+    table.meta = {
+        "command": command, "spec": str(spec.source or ""),
+        "machine": benches[0].get("machine", {}) if benches else {},
+        "run_wall_time_s": sum(float(b.get("wall_time_s", 0.0)) for b in
+                               {id(b): b for b in benches}.values()),
+        "date": max((str(b.get("date", "")) for b in benches), default=""),
+        "runs": sorted({str(r.run_dir) for r in kept}),
+    }
+    paths = write_table(table, out_dir)
+    if spec.shape == "sweep":
+        from rganet_reid.benchmark.plots import plot_sweep
+
+        paths["png"] = plot_sweep(table, out_dir / f"{spec.name}.png")
+    return table, paths
+
+
+def update_readme(readme: Path, tables: Sequence) -> None:
+    """Rewrite the ``<!-- table:NAME -->`` sections of ``readme`` (all or nothing)."""
+    from rganet_reid.benchmark.tables import provenance, replace_section, to_markdown
+
+    text = readme.read_text(encoding="utf-8")
+    for table in tables:
+        m = table.meta
+        body = to_markdown(table) + "\n\n" + provenance(
+            m["command"], m["machine"], m["run_wall_time_s"], m["date"])
+        text = replace_section(text, table.name, body)
+    readme.write_text(text, encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from rganet_reid.benchmark.leaderboard import LeaderboardError
+    from rganet_reid.benchmark.runner import BenchmarkRunError, run_benchmark
+    from rganet_reid.benchmark.spec import SpecError
+    from rganet_reid.benchmark.tables import ReadmeError, to_terminal
+    from rganet_reid.cli.main import user_errors
+    from rganet_reid.utils.logging import setup_logging
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    command = "rganet-benchmark " + shlex.join(argv)
+    setup_logging()
+    errors = (*user_errors(), SpecError, LeaderboardError, BenchmarkRunError, ReadmeError)
+    try:
+        if args.readme and not Path(args.readme).is_file():
+            raise FileNotFoundError(f"--readme {args.readme} does not exist")
+        tables = []
+        for spec in specs_from_args(args):
+            out_dir = Path(args.out) / spec.name
+            t0 = dt.datetime.now()
+            if args.mode != "collect":
+                run_benchmark(spec, out_dir, args.mode, args.root, args.force)
+                setup_logging()
+            table, paths = make_table(spec, out_dir, args.merge, command)
+            tables.append(table)
+            print(f"\n{to_terminal(table)}\n")
+            print(f"Wrote {', '.join(str(p) for p in paths.values())} "
+                  f"({(dt.datetime.now() - t0).total_seconds():.0f} s)")
+        if args.readme:
+            update_readme(Path(args.readme), tables)
+            print(f"Updated {len(tables)} table(s) in {args.readme}")
+    except errors as err:
+        logger.error("%s: %s", type(err).__name__, err.args[0] if err.args else err)
+        logger.debug("traceback", exc_info=True)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,343 @@
+"""Train (or load) every entry of a spec, evaluate it and measure it: one run folder each.
+
+Run folders: ``<out>/runs/<entry>/<train group>/seed<k>/``. A train group is the training
+data of one or more protocols (SynthOcc's three protocols share one training split, so one
+model is trained and evaluated on all three). Each folder holds what ``rganet-main`` writes
+(config.yaml, log.txt, results.json, train_summary.json, model.pth, checkpoints/) plus
+``bench.json``: the entry, seed, protocols, config hash, #params, inference and training
+throughput, wall time, date and machine. Every entry goes through the same path —
+:class:`~rganet_reid.data.datamanager.ReIDDataManager` → :func:`build_engine` →
+``engine.run()`` — whatever its model.
+
+Modes: ``train`` trains and evaluates (a folder whose bench.json matches the config hash is
+up to date and skipped unless ``force``); ``evaluate`` re-evaluates the weights a folder
+already holds (no training); entries with ``weights`` are always evaluated, never trained.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import platform
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from yacs.config import CfgNode
+
+from rganet_reid.benchmark.spec import (
+    PROTOCOLS,
+    SOFTMAX_ONLY_MODELS,
+    BenchmarkSpec,
+    Entry,
+    ThroughputSettings,
+    nest,
+)
+from rganet_reid.benchmark.throughput import (
+    count_parameters,
+    measure_inference,
+    training_throughput,
+)
+
+logger = logging.getLogger(__name__)
+
+BENCH_FILE = "bench.json"
+RUN_FORMAT = "rganet-benchmark-run"
+RUN_FORMAT_VERSION = 1
+MODES = ("train", "evaluate")
+
+#: Config values recorded with every run; table shapes read their columns from these.
+DESCRIPTOR_KEYS: tuple[str, ...] = (
+    "model.name", "loss.name", "rganet.regions", "rganet.dai", "rganet.iai",
+    "rganet.prompt.mode", "rganet.prompt.template", "rganet.num_regions", "rganet.gamma",
+    "rganet.prompt.n_ctx", "rganet.memory.momentum", "data.height", "data.width",
+    "train.batch_size", "sampler.train_sampler", "sampler.num_instances", "train.max_epoch",
+    "train.max_time",
+)
+#: Keys that do not change what a run computes (left out of the config hash).
+_HASH_IGNORED = ("data.save_dir", "data.root", "data.workers", "train.print_freq",
+                 "test.evaluate", "model.load_weights", "model.resume")
+
+
+class BenchmarkRunError(RuntimeError):
+    """A run cannot be done as asked (e.g. re-evaluation without trained weights)."""
+
+
+@dataclass
+class RunPlan:
+    """One (entry, train group, seed): the frozen config it trains with and its folder."""
+
+    entry: Entry
+    protocols: tuple[str, ...]
+    seed: int
+    run_dir: Path
+    cfg: CfgNode
+    config_hash: str
+
+
+def cfg_get(cfg: CfgNode, key: str) -> Any:
+    node: Any = cfg
+    for part in key.split("."):
+        node = node[part]
+    return list(node) if isinstance(node, (list, tuple)) else node
+
+
+def default_loss(model_name: str) -> str:
+    """The loss a model-name entry trains with: RGANet's own, softmax for PCB, else triplet."""
+    from rganet_reid.engine.builder import rganet_model_names
+
+    if model_name in rganet_model_names():
+        return "rganet"
+    return "softmax" if model_name in SOFTMAX_ONLY_MODELS else "triplet"
+
+
+def build_run_config(spec: BenchmarkSpec, entry: Entry, protocols: tuple[str, ...], seed: int,
+                     run_dir: Path, root: str | Path | None = None) -> CfgNode:
+    """defaults → entry config (or the spec's base config) → model name → entry overrides →
+    shared overrides + budget → protocol data → seed, run folder, data root, weights."""
+    from rganet_reid.config import load_config
+    from rganet_reid.config.loader import merge_dict
+
+    cfg = load_config(entry.config or spec.base_config or None, freeze=False)
+    if entry.model:
+        cfg.model.name = entry.model
+        if entry.config is None and "loss.name" not in entry.overrides:
+            cfg.loss.name = default_loss(entry.model)
+    merge_dict(cfg, nest(entry.overrides), f"overrides of entry {entry.label!r}")
+    merge_dict(cfg, nest(spec.fixed_overrides()), f"shared overrides of spec {spec.name!r}")
+    sources = {PROTOCOLS[p].sources for p in protocols}
+    if len(sources) != 1:
+        raise ValueError(f"Protocols {protocols} do not share their training data")
+    cfg.data.sources = list(sources.pop())
+    cfg.data.targets = [PROTOCOLS[p].target for p in protocols]
+    if root:
+        cfg.data.root = str(root)
+    cfg.seed = int(seed)
+    cfg.data.save_dir = str(run_dir)
+    if entry.weights is not None:
+        cfg.test.evaluate = True
+        cfg.model.load_weights = str(entry.weights)
+    cfg.freeze()
+    return cfg
+
+
+def config_hash(cfg: CfgNode) -> str:
+    """Hash of everything in ``cfg`` that changes what a run computes."""
+    clone = cfg.clone()
+    clone.defrost()
+    for key in _HASH_IGNORED:
+        *parents, leaf = key.split(".")
+        node = clone
+        for part in parents:
+            node = node[part]
+        node[leaf] = type(node[leaf])()
+    return hashlib.sha1(clone.dump().encode("utf-8")).hexdigest()[:16]
+
+
+def train_groups(protocols: tuple[str, ...]) -> OrderedDict[str, tuple[str, ...]]:
+    """Protocols grouped by their training data, in the spec's order."""
+    groups: OrderedDict[str, list[str]] = OrderedDict()
+    for name in protocols:
+        groups.setdefault(PROTOCOLS[name].train_group, []).append(name)
+    return OrderedDict((k, tuple(v)) for k, v in groups.items())
+
+
+def plan_runs(spec: BenchmarkSpec, out_dir: str | Path,
+              root: str | Path | None = None) -> list[RunPlan]:
+    """Every (entry, train group, seed) of ``spec`` with its config and run folder."""
+    plans = []
+    for entry in spec.entries:
+        for group, protocols in train_groups(spec.protocols).items():
+            for seed in spec.seeds:
+                run_dir = Path(out_dir) / "runs" / entry.slug / group / f"seed{seed}"
+                cfg = build_run_config(spec, entry, protocols, seed, run_dir, root)
+                plans.append(RunPlan(entry, protocols, seed, run_dir, cfg, config_hash(cfg)))
+    return plans
+
+
+def find_weights(run_dir: Path) -> Path | None:
+    """The final weights of a run: ``model.pth``, else the last checkpoint (wall-time stop)."""
+    for candidate in (run_dir / "model.pth", run_dir / "checkpoints" / "last.pth"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except json.JSONDecodeError as err:
+        raise BenchmarkRunError(f"{path}: not valid JSON ({err})") from err
+
+
+def write_json(path: Path, obj: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj, indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def machine_info(device: torch.device | str | None = None) -> dict[str, Any]:
+    """The hardware and software a measurement ran on."""
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(device)
+    else:
+        name = _cpu_model() or platform.processor() or platform.machine()
+    return {"device": str(device), "device_name": name, "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+            "platform": platform.platform()}
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+def is_up_to_date(plan: RunPlan) -> bool:
+    """The folder already holds a complete run of exactly this config."""
+    bench = read_json(plan.run_dir / BENCH_FILE)
+    return bool(bench and bench.get("status") == "complete"
+                and bench.get("config_hash") == plan.config_hash
+                and (plan.run_dir / "results.json").is_file())
+
+
+def prepare_for_inference(model: torch.nn.Module) -> torch.nn.Module:
+    """Eval mode, in its deployed form (RGANet: prototypes cached, text encoder dropped)."""
+    freeze = getattr(model, "freeze_prototypes", None)
+    if callable(freeze):
+        freeze()
+    return model.eval()
+
+
+def execute(plan: RunPlan, mode: str = "train",
+            throughput: ThroughputSettings | None = None, force: bool = False,
+            spec_name: str = "") -> dict[str, Any]:
+    """Train-or-load, evaluate and measure one run; writes and returns its bench record."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    throughput = throughput or ThroughputSettings()
+    run_dir = plan.run_dir
+    cfg = plan.cfg
+    if plan.entry.weights is not None:
+        action = "weights"
+    elif mode == "evaluate":
+        weights = find_weights(run_dir)
+        if weights is None:
+            raise BenchmarkRunError(
+                f"{run_dir} holds no trained weights (model.pth or checkpoints/last.pth) to "
+                "re-evaluate; train it first (--mode train).")
+        cfg = _with(cfg, {"test.evaluate": True, "model.load_weights": str(weights)})
+        action = "evaluate"
+    else:
+        if not force and is_up_to_date(plan):
+            logger.info("%s: up to date (config %s), not retrained", run_dir, plan.config_hash)
+            return read_json(run_dir / BENCH_FILE)  # type: ignore[return-value]
+        action = "train"
+    previous = read_json(run_dir / BENCH_FILE) or {}
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / BENCH_FILE).unlink(missing_ok=True)  # an interrupted run is never collected
+
+    from rganet_reid.utils.logging import setup_logging
+
+    setup_logging(run_dir)
+    logger.info("Benchmark run %s | entry %r | protocols %s | seed %d | %s", run_dir,
+                plan.entry.label, ", ".join(plan.protocols), plan.seed, action)
+    t0 = time.monotonic()
+    engine = train_and_evaluate(cfg)
+    wall = time.monotonic() - t0
+
+    model = prepare_for_inference(engine.model)
+    inference = measure_inference(
+        model, throughput.batch_size, (int(cfg.data.height), int(cfg.data.width)),
+        engine.device, warmup=throughput.warmup, repeats=throughput.repeats)
+    if action == "train":
+        summary = read_json(run_dir / "train_summary.json") or {}
+        training = _training_block(summary)
+    elif action == "evaluate":
+        training = previous.get("training")
+    else:
+        training = None
+    record = {
+        "format": RUN_FORMAT, "version": RUN_FORMAT_VERSION, "status": "complete",
+        "spec": spec_name, "entry": plan.entry.label, "seed": plan.seed,
+        "protocols": {p: PROTOCOLS[p].target for p in plan.protocols},
+        "config_hash": plan.config_hash, "action": action,
+        "descriptor": {k: cfg_get(cfg, k) for k in (*DESCRIPTOR_KEYS, *plan.entry.sweep_keys)},
+        "override_keys": sorted(plan.entry.overrides),
+        "sweep_keys": list(plan.entry.sweep_keys),
+        "weights": cfg.model.load_weights or str(find_weights(run_dir) or ""),
+        "params": count_parameters(model),
+        "inference": inference.to_dict(),
+        "training": training,
+        "wall_time_s": wall,
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine_info(engine.device),
+    }
+    write_json(run_dir / BENCH_FILE, record)
+    logger.info("%s: %.2fM params, inference %.1f img/s (batch %d, %s), wall %.0f s",
+                plan.entry.label, record["params"] / 1e6, inference.images_per_s,
+                inference.batch_size, inference.device, wall)
+    return record
+
+
+def _training_block(summary: dict[str, Any]) -> dict[str, Any] | None:
+    epochs = summary.get("epochs") or []
+    if not epochs:
+        return None
+    return {"images_per_s": training_throughput(epochs), "epochs": len(epochs),
+            "train_time_s": summary.get("train_time_s")}
+
+
+def _with(cfg: CfgNode, values: dict[str, Any]) -> CfgNode:
+    clone = cfg.clone()
+    clone.defrost()
+    for key, value in values.items():
+        *parents, leaf = key.split(".")
+        node = clone
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+    clone.freeze()
+    return clone
+
+
+def train_and_evaluate(cfg: CfgNode):
+    """What ``rganet-main`` does for ``cfg`` (:func:`rganet_reid.cli.main.run`), returning the
+    engine so its trained model can be measured."""
+    import rganet_reid  # noqa: F401  (registers datasets/models with torchreid)
+    from rganet_reid.data.datamanager import ReIDDataManager
+    from rganet_reid.engine.builder import build_engine
+    from rganet_reid.utils.seed import resolve_device, seed_everything
+
+    save_dir = Path(cfg.data.save_dir)
+    save_dir.mkdir(parents=True, exist_ok=True)
+    (save_dir / "config.yaml").write_text(cfg.dump(), encoding="utf-8")
+    seed_everything(cfg.seed)
+    device = resolve_device(cfg.device)
+    datamanager = ReIDDataManager(cfg, build_train=not cfg.test.evaluate)
+    engine = build_engine(cfg, datamanager, device)
+    engine.run()
+    return engine
+
+
+def run_benchmark(spec: BenchmarkSpec, out_dir: str | Path, mode: str = "train",
+                  root: str | Path | None = None, force: bool = False) -> list[dict[str, Any]]:
+    """Execute every run of ``spec`` under ``out_dir``; returns their bench records."""
+    plans = plan_runs(spec, out_dir, root)
+    logger.info("Benchmark %r: %d runs (%d entries x %d train groups x %d seeds), mode %s",
+                spec.name, len(plans), len(spec.entries), len(train_groups(spec.protocols)),
+                len(spec.seeds), mode)
+    return [execute(p, mode, spec.throughput, force, spec.name) for p in plans]

@@ -1,0 +1,97 @@
+"""Occluded-DukeMTMC (Miao et al., ICCV 2019), read from its published folder tree."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from rganet_reid.data.dataset_stats import log_published_comparison
+from rganet_reid.data.datasets import DATASETS
+from rganet_reid.data.datasets.base import ReIDImageDataset
+from rganet_reid.data.datasets.layout import (
+    DatasetScan,
+    locate_dataset_dir,
+    relabel,
+    require_entries,
+    scan_split,
+)
+
+logger = logging.getLogger(__name__)
+
+_DUKE_NAME = re.compile(r"^(\d+)_c(\d+)_f(\d+)\.jpg$")
+NUM_CAMERAS = 8
+
+
+def parse_duke_name(path: Path) -> tuple[int, int]:
+    """``0001_c2_f0046182.jpg`` → ``(pid=1, camid=1)`` (camid 0-based, cameras 1..8)."""
+    m = _DUKE_NAME.match(path.name)
+    if m is None:
+        raise ValueError("name is not <pid>_c<camera>_f<frame>.jpg")
+    pid, cam = int(m.group(1)), int(m.group(2))
+    if not 1 <= cam <= NUM_CAMERAS:
+        raise ValueError(f"camera c{cam} is outside c1..c{NUM_CAMERAS}")
+    return pid, cam - 1
+
+
+@DATASETS.register("occluded_duke")
+class OccludedDuke(ReIDImageDataset):
+    """Occluded-DukeMTMC: all queries occluded, 10 % of the gallery occluded.
+
+    Built from DukeMTMC-reID by the authors' ``convert_duke_to_occduke.py``, which writes the
+    Duke tree layout::
+
+        <root>/Occluded_Duke/                   (first candidate found is used, see below)
+            bounding_box_train/0001_c2_f0046182.jpg   15,618 images, 702 ids
+            query/0005_c2_f0046985.jpg                 2,210 images, 519 ids
+            bounding_box_test/0002_c1_f0044158.jpg    17,661 images, 1,110 ids
+
+    Candidates searched under ``data.root``, in order: ``Occluded_Duke``,
+    ``dukemtmcreid/Occluded_Duke``, ``dukemtmc-reid/Occluded_Duke``, ``occluded_duke``,
+    and ``data.root`` itself; the one used is logged. Names are ``<pid>_c<cam>_f<frame>.jpg``
+    with cameras 1..8 (camid = cam - 1). Train pids are relabelled to 0..701.
+    Protocol: train on its train split, report Rank-1 / mAP (CMC ranks 1, 5, 10).
+    """
+
+    layout = (
+        "  <root>/Occluded_Duke/{bounding_box_train,query,bounding_box_test}/"
+        "<pid>_c<cam>_f<frame>.jpg\n"
+        "  (also accepted: <root>/dukemtmcreid/Occluded_Duke/..., "
+        "<root>/dukemtmc-reid/Occluded_Duke/..., <root>/occluded_duke/..., or root = the "
+        "Occluded_Duke folder)"
+    )
+    candidates = (
+        "Occluded_Duke",
+        "dukemtmcreid/Occluded_Duke",
+        "dukemtmc-reid/Occluded_Duke",
+        "occluded_duke",
+        ".",
+    )
+    split_dirs = {"train": "bounding_box_train", "query": "query",
+                  "gallery": "bounding_box_test"}
+    expected_name = "<pid>_c<camera 1-8>_f<frame>.jpg, e.g. 0001_c2_f0046182.jpg"
+    eval_ranks = (1, 5, 10)
+    published_key = "occluded_duke"
+
+    def __init__(self, root: str = "", **kwargs) -> None:
+        scan = self.scan(root)
+        scan.raise_for_problems(type(self).__name__)
+        self.root = str(root)
+        self.dataset_dir = str(scan.dataset_dir)
+        super().__init__(
+            relabel(scan.items("train")), scan.items("query"), scan.items("gallery"), **kwargs
+        )
+        log_published_comparison(self)
+
+    @classmethod
+    def scan(cls, root: str) -> DatasetScan:
+        """Locate the tree under ``root`` and parse every split (no relabelling)."""
+        owner = cls.__name__
+        base = locate_dataset_dir(owner, root, cls.candidates, list(cls.split_dirs.values()),
+                                  cls.layout)
+        require_entries(owner, base, cls.split_dirs.values(), cls.layout)
+        splits = {
+            split: scan_split(base / folder, parse_duke_name, cls.expected_name)
+            for split, folder in cls.split_dirs.items()
+        }
+        return DatasetScan(base, splits, source=f"Occluded-Duke tree at {base}")

@@ -1,0 +1,162 @@
+"""RGANet's two-stage training recipe on the base engine (paper §IV-B).
+
+Stage 1 — prompt learning: only the K context vectors train (Adam, ``rganet.stage1.lr``, for
+``rganet.stage1.max_epoch`` epochs) under L_seg (Eq. 3); skipped for hand-crafted prompts,
+for models without RGM, and when the training set has no part masks (``data.load_masks``).
+
+Stage 2 — ReID training: the prototypes are cached and the text encoder dropped, the memory
+bank is initialised with fixed-stripe features of the training set, then every step minimises
+Eq. 8 with the run's optimiser and schedule (``train.*``) and updates the memory bank (Eq. 5).
+
+Evaluation hands the global feature, the region features and their confidences w to the
+region-weighted distance of Eq. 10.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from rganet_reid.engine.base import ReIDEngine
+from rganet_reid.engine.registry import ENGINES
+from rganet_reid.losses import build_loss, build_stage1_loss
+
+logger = logging.getLogger(__name__)
+
+
+class RGANetEngine(ReIDEngine):
+    """Engine for ``loss.name = rganet`` (models from :func:`rganet_reid.modeling.build_rganet`)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        num_classes = int(self.datamanager.num_train_pids)
+        self.criterion = build_loss(self.cfg, num_classes).to(self.device)
+        self.stage1_criterion = (
+            build_stage1_loss(self.cfg).to(self.device) if self.cfg.rganet.regions == "rgm"
+            else None
+        )
+        self.stage1_done = False
+        self.stage1_history: list[dict[str, float]] = []
+
+    # ------------------------------------------------------------------ hooks
+    def before_train(self) -> None:
+        """Stage 1 (when it applies), then the switch to stage 2 and the memory bank init."""
+        if self.stage1_applies():
+            self.train_prompt()
+        self.stage1_done = True
+        self.model.set_stage(2)
+        if self.model.memory is not None:
+            self.model.init_memory_bank(
+                self.train_loader, self.device, int(self.cfg.rganet.memory.init_batches))
+
+    def after_open_layers(self) -> None:
+        self.model.apply_trainability()  # open_all_layers unfroze the text side and BN shifts
+
+    def forward_backward(self, data: dict) -> dict[str, float]:
+        imgs, pids = self.parse_data_for_train(data)
+        masks = self._masks(data) if self.criterion.needs_masks else None
+        with self.autocast():
+            outputs = self.model(imgs)
+        loss, terms = self.criterion(outputs, pids, masks)
+        self.step(loss)
+        self.model.update_memory(outputs)
+        return terms
+
+    @torch.no_grad()
+    def extract_features(self, imgs: torch.Tensor) -> dict[str, torch.Tensor | None]:
+        out = self.model(imgs)
+        return {key: out.get(key) for key in ("global_feat", "region_feats", "region_weights")}
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"stage1_done": self.stage1_done, "stage1_history": list(self.stage1_history)}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        self.stage1_done = bool(state.get("stage1_done", False))
+        self.stage1_history = list(state.get("stage1_history", []))
+        if self.stage1_done:
+            self.model.set_stage(2)
+
+    # ------------------------------------------------------------------ stage 1
+    def stage1_applies(self) -> bool:
+        """Whether prompt learning runs; logs why not when it is skipped."""
+        cfg = self.cfg
+        if not self.model.prompt_parameters():
+            return False  # no RGM, or hand-crafted prompts: nothing to learn
+        if cfg.rganet.stage1.max_epoch <= 0:
+            logger.warning("rganet.stage1.max_epoch is 0: the learnable prompt context keeps "
+                           "its initial values.")
+            return False
+        if not cfg.data.load_masks:
+            logger.warning(
+                "Prompt learning (stage 1) skipped: the training set has no part masks "
+                "(data.load_masks is False), so the learnable context keeps its initial values "
+                "and the prototypes carry little meaning. Load masks (data.load_masks True, "
+                "data.mask_root) or use rganet.prompt.mode template."
+            )
+            return False
+        return True
+
+    def build_stage1_optimizer(self) -> torch.optim.Optimizer:
+        s1 = self.cfg.rganet.stage1
+        params = self.model.prompt_parameters()
+        if s1.optim == "adam":
+            return torch.optim.Adam(params, lr=s1.lr, weight_decay=s1.weight_decay,
+                                    betas=(self.cfg.adam.beta1, self.cfg.adam.beta2))
+        if s1.optim == "sgd":
+            return torch.optim.SGD(params, lr=s1.lr, weight_decay=s1.weight_decay,
+                                   momentum=self.cfg.sgd.momentum)
+        raise ValueError(f"rganet.stage1.optim must be adam or sgd, got {s1.optim!r}")
+
+    def train_prompt(self) -> list[dict[str, float]]:
+        """Stage 1: train the prompt context with L_seg; returns one record per epoch."""
+        epochs = int(self.cfg.rganet.stage1.max_epoch)
+        self.model.set_stage(1)
+        self.set_model_mode("train")
+        optimizer = self.build_stage1_optimizer()
+        logger.info("Stage 1: learning %d prompt context vectors for %d epochs",
+                    self.model.prompt.ctx.shape[0], epochs)
+        for epoch in range(epochs):
+            sums: dict[str, float] = defaultdict(float)
+            n_batches, n_images, t0 = 0, 0, time.monotonic()
+            bar = tqdm(self.train_loader, desc=f"prompt {epoch + 1}/{epochs}", leave=False,
+                       mininterval=2.0, dynamic_ncols=True)
+            for data in bar:
+                imgs, pids = self.parse_data_for_train(data)
+                with self.autocast():
+                    outputs = self.model(imgs)
+                loss, terms = self.stage1_criterion(outputs, pids, self._masks(data))
+                self.step(loss, optimizer)
+                n_batches += 1
+                n_images += len(pids)
+                for k, v in terms.items():
+                    sums[k] += v
+                if self.out_of_time():
+                    break
+            bar.close()
+            elapsed = time.monotonic() - t0
+            record = {"epoch": epoch + 1, "time_s": elapsed,
+                      "images_per_s": n_images / max(elapsed, 1e-9),
+                      **{k: v / max(n_batches, 1) for k, v in sums.items()}}
+            self.stage1_history.append(record)
+            logger.info("prompt epoch %d/%d  loss_seg %.4f  %.1f img/s", epoch + 1, epochs,
+                        record.get("loss_seg", float("nan")), record["images_per_s"])
+            if self.out_of_time():
+                logger.info("Wall-time budget reached during prompt learning.")
+                break
+        return self.stage1_history
+
+    def _masks(self, data: dict) -> torch.Tensor:
+        if "mask" not in data:
+            raise ValueError(
+                "This step needs part masks but the batch has none: set data.load_masks True "
+                "(and data.mask_root for datasets that ship no masks)."
+            )
+        return data["mask"].to(self.device, non_blocking=True)
+
+
+ENGINES.register("rganet", RGANetEngine)
