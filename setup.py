@@ -56,6 +56,7 @@ setup(
     entry_points={
         "console_scripts": [
             "rganet-main=rganet_reid.cli.main:main",
+            "rganet-benchmark=rganet_reid.benchmark.cli:main",
         ],
     },
     classifiers=[

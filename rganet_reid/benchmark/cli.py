@@ -13,18 +13,19 @@
     rganet-benchmark --spec SPEC --mode collect --merge other_machine/output/benchmark/NAME
 
 Outputs per table in ``<out>/<name>/``: ``<name>.txt`` (the terminal table), ``.md``,
-``.csv``, ``.json`` (and ``.png`` for sweeps), next to ``runs/`` (one folder per entry,
-train group and seed). Trailing ``KEY VALUE`` pairs are shared overrides for every entry.
+``.csv``, ``.json`` (and ``.png`` for sweeps). Runs live in ``<out>/runs/`` (one folder per
+training config and seed, shared by every table that uses that config). Trailing
+``KEY VALUE`` pairs are shared overrides for every entry.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime as dt
 import logging
 import shlex
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -122,17 +123,11 @@ def specs_from_args(args: argparse.Namespace):
             batch_size=args.throughput_batch or tp.batch_size,
             warmup=tp.warmup if args.warmup is None else args.warmup,
             repeats=args.repeats or tp.repeats)
-        new_budget = check_budget({**spec.budget, **budget}, "command line")
-        if "max_epoch" in budget or "max_time" in budget:
-            new_budget = check_budget(budget, "command line")  # the command line's budget only
         spec = dataclasses.replace(
-            spec, seeds=tuple(args.seeds or spec.seeds), budget=new_budget,
+            spec, seeds=tuple(args.seeds or spec.seeds),
+            budget=check_budget({**spec.budget, **budget}, "command line"),
             overrides={**spec.overrides, **extra}, throughput=throughput)
-        from rganet_reid.benchmark.spec import BUDGET_KEYS
-
-        validate_entries(spec.entries, {**spec.overrides, **{BUDGET_KEYS[k]: v for k, v in
-                                                             spec.budget.items()}},
-                         str(spec.source or "command line"))
+        validate_entries(spec.entries, spec.fixed_overrides(), str(spec.source or "command line"))
         out.append(spec)
     names = [s.name for s in out]
     if len(set(names)) != len(names):
@@ -140,29 +135,21 @@ def specs_from_args(args: argparse.Namespace):
     return out
 
 
-def make_table(spec, out_dir: Path, merge: Sequence[str], command: str):
+def make_table(spec, plans, out_dir: Path, merge: Sequence[str], command: str):
     """Assemble, write (and plot) the table of ``spec`` from its stored runs."""
-    from rganet_reid.benchmark.leaderboard import load_runs, merge_seeds
+    from rganet_reid.benchmark.leaderboard import collect_runs, merge_seeds
     from rganet_reid.benchmark.tables import build_table, write_table
 
-    labels = [e.label for e in spec.entries]
-    roots = [out_dir / "runs", *[Path(m) for m in merge]] if (out_dir / "runs").exists() \
-        else [Path(m) for m in merge]
-    runs = load_runs(roots, spec_name=None if merge else spec.name)
-    kept = [r for r in runs if r.entry in labels and r.protocol in spec.protocols]
-    if len(kept) < len(runs):
-        logger.info("Ignored %d stored results of entries/protocols not in spec %r",
-                    len(runs) - len(kept), spec.name)
-    rows = merge_seeds(kept, labels, spec.protocols)
+    runs = collect_runs(plans, merge)
+    rows = merge_seeds(runs, [e.label for e in spec.entries], spec.protocols)
     table = build_table(spec.shape, rows, spec)
-    benches = [r.bench for r in kept]
+    benches = list({str(r.run_dir): r.bench for r in runs}.values())
     table.meta = {
         "command": command, "spec": str(spec.source or ""),
         "machine": benches[0].get("machine", {}) if benches else {},
-        "run_wall_time_s": sum(float(b.get("wall_time_s", 0.0)) for b in
-                               {id(b): b for b in benches}.values()),
+        "run_wall_time_s": sum(float(b.get("wall_time_s", 0.0)) for b in benches),
         "date": max((str(b.get("date", "")) for b in benches), default=""),
-        "runs": sorted({str(r.run_dir) for r in kept}),
+        "runs": sorted({str(r.run_dir) for r in runs}),
     }
     paths = write_table(table, out_dir)
     if spec.shape == "sweep":
@@ -187,7 +174,7 @@ def update_readme(readme: Path, tables: Sequence) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from rganet_reid.benchmark.leaderboard import LeaderboardError
-    from rganet_reid.benchmark.runner import BenchmarkRunError, run_benchmark
+    from rganet_reid.benchmark.runner import BenchmarkRunError, plan_runs, run_benchmark
     from rganet_reid.benchmark.spec import SpecError
     from rganet_reid.benchmark.tables import ReadmeError, to_terminal
     from rganet_reid.cli.main import user_errors
@@ -202,17 +189,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.readme and not Path(args.readme).is_file():
             raise FileNotFoundError(f"--readme {args.readme} does not exist")
         tables = []
+        runs_root = Path(args.out) / "runs"
         for spec in specs_from_args(args):
-            out_dir = Path(args.out) / spec.name
-            t0 = dt.datetime.now()
-            if args.mode != "collect":
-                run_benchmark(spec, out_dir, args.mode, args.root, args.force)
+            t0 = time.monotonic()
+            if args.mode == "collect":
+                plans = plan_runs(spec, runs_root, args.root)
+            else:
+                plans = run_benchmark(spec, runs_root, args.mode, args.root, args.force)
                 setup_logging()
-            table, paths = make_table(spec, out_dir, args.merge, command)
+            table, paths = make_table(spec, plans, Path(args.out) / spec.name, args.merge,
+                                      command)
             tables.append(table)
             print(f"\n{to_terminal(table)}\n")
             print(f"Wrote {', '.join(str(p) for p in paths.values())} "
-                  f"({(dt.datetime.now() - t0).total_seconds():.0f} s)")
+                  f"({time.monotonic() - t0:.0f} s)")
         if args.readme:
             update_readme(Path(args.readme), tables)
             print(f"Updated {len(tables)} table(s) in {args.readme}")

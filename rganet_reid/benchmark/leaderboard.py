@@ -13,11 +13,12 @@ import math
 import statistics
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from rganet_reid.benchmark.runner import BENCH_FILE, RUN_FORMAT
+from rganet_reid.benchmark.spec import PROTOCOLS
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +102,22 @@ def find_run_dirs(roots: Iterable[str | Path]) -> list[Path]:
     return dirs
 
 
+def protocols_of(sources: Sequence[str], targets: Sequence[str]) -> dict[str, str]:
+    """Protocol name → dataset for the targets a model trained on ``sources`` was tested on."""
+    out = {}
+    for target in targets:
+        names = [p.name for p in PROTOCOLS.values()
+                 if p.target == target and list(p.sources) == list(sources)]
+        out[names[0] if names else target] = target
+    return out
+
+
 def load_run(run_dir: str | Path) -> list[RunResult]:
-    """The per-protocol results of one run folder (``bench.json`` + ``results.json``)."""
+    """The per-protocol results of one run folder (``bench.json`` + ``results.json``).
+
+    Labels and descriptors are those recorded by the run's creator; :func:`collect_runs`
+    replaces them with a spec's own.
+    """
     run_dir = Path(run_dir)
     bench = _read(run_dir / BENCH_FILE)
     if bench.get("format") != RUN_FORMAT:
@@ -115,20 +130,21 @@ def load_run(run_dir: str | Path) -> list[RunResult]:
         raise LeaderboardError(f"{run_dir / 'results.json'}: no 'results' mapping")
     inference = bench.get("inference") or {}
     training = bench.get("training") or {}
+    creator = bench.get("created_by") or {}
     out = []
-    for protocol, dataset in bench["protocols"].items():
+    for protocol, dataset in protocols_of(bench.get("sources", []),
+                                          bench.get("targets", [])).items():
         if dataset not in results:
             raise LeaderboardError(f"{run_dir / 'results.json'} has no results for {dataset!r} "
                                    f"(protocol {protocol}); it has {sorted(results)}")
         m = results[dataset]
         out.append(RunResult(
-            entry=bench["entry"], protocol=protocol, dataset=dataset, seed=int(bench["seed"]),
+            entry=str(creator.get("entry", run_dir.parent.name)), protocol=protocol,
+            dataset=dataset, seed=int(bench["seed"]),
             metrics={k: float(m[k]) for k in METRIC_KEYS if k in m},
             params=bench.get("params"), inference_ips=inference.get("images_per_s"),
             training_ips=training.get("images_per_s"),
             descriptor=dict(bench.get("descriptor") or {}),
-            override_keys=list(bench.get("override_keys") or []),
-            sweep_keys=list(bench.get("sweep_keys") or []),
             run_dir=run_dir, date=str(bench.get("date", "")), bench=bench,
         ))
     return out
@@ -146,27 +162,63 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_runs(roots: Iterable[str | Path], spec_name: str | None = None) -> list[RunResult]:
-    """Every per-protocol result under ``roots``; only runs of ``spec_name`` when given.
-
-    The same (entry, protocol, seed) found twice (e.g. two merged folders both ran seed 1)
-    keeps the most recent run and logs which one was dropped.
-    """
+def _dedupe(results: Iterable[RunResult]) -> list[RunResult]:
+    """One result per (entry, protocol, seed): the newest, with a warning for the others."""
     chosen: dict[tuple[str, str, int], RunResult] = {}
-    for run_dir in find_run_dirs(roots):
-        for res in load_run(run_dir):
-            if spec_name and res.bench.get("spec") not in (spec_name, "", None):
+    for res in results:
+        key = (res.entry, res.protocol, res.seed)
+        other = chosen.get(key)
+        if other is not None:
+            if other.run_dir == res.run_dir:
                 continue
-            key = (res.entry, res.protocol, res.seed)
-            other = chosen.get(key)
-            if other is not None:
-                if other.date > res.date:
-                    res, other = other, res
-                logger.warning("%s seed %d %s found in %s and %s; keeping the newer %s",
-                               res.entry, res.seed, res.protocol, other.run_dir, res.run_dir,
-                               res.run_dir)
-            chosen[key] = res
+            if other.date > res.date:
+                res, other = other, res
+            logger.warning("%s seed %d %s found in %s and %s; keeping the newer %s",
+                           res.entry, res.seed, res.protocol, other.run_dir, res.run_dir,
+                           res.run_dir)
+        chosen[key] = res
     return list(chosen.values())
+
+
+def load_runs(roots: Iterable[str | Path]) -> list[RunResult]:
+    """Every per-protocol result under ``roots``, labelled as their creators named them."""
+    return _dedupe(res for run_dir in find_run_dirs(roots) for res in load_run(run_dir))
+
+
+def collect_runs(plans: Sequence[Any], merge_roots: Iterable[str | Path] = ()) -> list[RunResult]:
+    """A spec's results: its planned run folders plus runs of the same configs (any seed)
+    found under ``merge_roots``, labelled with the spec's entries.
+
+    ``plans``: :class:`rganet_reid.benchmark.runner.RunPlan` objects. A stored run belongs to a
+    plan when it has the plan's config hash and training data; missing folders are skipped
+    with a warning (``--mode collect`` before every run finished).
+    """
+    by_hash: dict[tuple[str, tuple[str, ...]], list[Path]] = {}
+    for run_dir in find_run_dirs(merge_roots):
+        bench = _read(run_dir / BENCH_FILE)
+        key = (str(bench.get("config_hash")), tuple(bench.get("sources", [])))
+        by_hash.setdefault(key, []).append(run_dir)
+    out: list[RunResult] = []
+    seen_groups: set[tuple[str, str]] = set()
+    for plan in plans:
+        dirs = []
+        if (plan.run_dir / BENCH_FILE).is_file():
+            dirs.append(plan.run_dir)
+        else:
+            logger.warning("No finished run for %r seed %d in %s", plan.entry.label, plan.seed,
+                           plan.run_dir)
+        group = (plan.entry.label, plan.config_hash)
+        if group not in seen_groups:  # merged folders: every seed, once per entry
+            dirs += by_hash.get((plan.config_hash, tuple(plan.cfg.data.sources)), [])
+            seen_groups.add(group)
+        for run_dir in dirs:
+            for res in load_run(run_dir):
+                if res.protocol in plan.protocols:
+                    out.append(replace(res, entry=plan.entry.label,
+                                       descriptor=plan.descriptor(),
+                                       override_keys=sorted(plan.entry.overrides),
+                                       sweep_keys=list(plan.entry.sweep_keys)))
+    return _dedupe(out)
 
 
 def merge_seeds(runs: Sequence[RunResult], entry_order: Sequence[str] | None = None,
@@ -198,13 +250,18 @@ def merge_seeds(runs: Sequence[RunResult], entry_order: Sequence[str] | None = N
             entry=entry, protocol=protocol, dataset=first.dataset,
             seeds=[r.seed for r in group],
             metrics={k: Stat.of(r.metrics.get(k) for r in group) for k in metric_names},
-            params=Stat.of(r.params for r in group),
+            params=_constant(Stat.of(r.params for r in group)),
             inference_ips=Stat.of(r.inference_ips for r in group),
             training_ips=Stat.of(r.training_ips for r in group),
             descriptor=first.descriptor, override_keys=first.override_keys,
             sweep_keys=first.sweep_keys, runs=group,
         ))
     return rows
+
+
+def _constant(stat: Stat | None) -> Stat | None:
+    """A value every seed shares (e.g. #params) is shown without a ± 0."""
+    return Stat(stat.mean, None, stat.n) if stat is not None and stat.std == 0 else stat
 
 
 def _check_consistent(group: Sequence[RunResult]) -> None:

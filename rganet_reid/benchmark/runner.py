@@ -1,17 +1,21 @@
 """Train (or load) every entry of a spec, evaluate it and measure it: one run folder each.
 
-Run folders: ``<out>/runs/<entry>/<train group>/seed<k>/``. A train group is the training
-data of one or more protocols (SynthOcc's three protocols share one training split, so one
-model is trained and evaluated on all three). Each folder holds what ``rganet-main`` writes
-(config.yaml, log.txt, results.json, train_summary.json, model.pth, checkpoints/) plus
-``bench.json``: the entry, seed, protocols, config hash, #params, inference and training
-throughput, wall time, date and machine. Every entry goes through the same path —
+Run folders: ``<out>/runs/<train group>/<model>-<config hash>/seed<k>/``. A train group is the
+training data of one or more protocols (SynthOcc's three protocols share one training split,
+so one model is trained once and evaluated on all three). Folders are keyed by the hash of
+everything in the config that changes what is trained, not by the entry's label, so specs
+that share an entry (Table VII and the leaderboard, Table VI's learnable prompt and Table V's
+"RGM" row) share its runs, and relabelling an entry retrains nothing. Each folder holds what
+``rganet-main`` writes (config.yaml, log.txt, results.json, train_summary.json, model.pth,
+checkpoints/) plus ``bench.json``: config hash, seed, datasets, #params, inference and
+training throughput, wall time, date and machine. Every entry goes through the same path —
 :class:`~rganet_reid.data.datamanager.ReIDDataManager` → :func:`build_engine` →
 ``engine.run()`` — whatever its model.
 
-Modes: ``train`` trains and evaluates (a folder whose bench.json matches the config hash is
-up to date and skipped unless ``force``); ``evaluate`` re-evaluates the weights a folder
-already holds (no training); entries with ``weights`` are always evaluated, never trained.
+Modes: ``train`` trains and evaluates; a folder whose bench.json has the same config hash is
+reused (only the protocols it lacks are evaluated, from its saved weights) unless ``force``.
+``evaluate`` re-evaluates the weights a folder already holds (no training). Entries with
+``weights`` are evaluated, never trained.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from rganet_reid.benchmark.spec import (
     Entry,
     ThroughputSettings,
     nest,
+    slugify,
 )
 from rganet_reid.benchmark.throughput import (
     count_parameters,
@@ -60,9 +65,10 @@ DESCRIPTOR_KEYS: tuple[str, ...] = (
     "train.batch_size", "sampler.train_sampler", "sampler.num_instances", "train.max_epoch",
     "train.max_time",
 )
-#: Keys that do not change what a run computes (left out of the config hash).
+#: Keys that do not change what is trained (left out of the config hash). The seed and the
+#: evaluated targets are part of the folder layout and of results.json instead.
 _HASH_IGNORED = ("data.save_dir", "data.root", "data.workers", "train.print_freq",
-                 "test.evaluate", "model.load_weights", "model.resume")
+                 "model.resume", "seed", "data.targets")
 
 
 class BenchmarkRunError(RuntimeError):
@@ -79,6 +85,10 @@ class RunPlan:
     run_dir: Path
     cfg: CfgNode
     config_hash: str
+
+    def descriptor(self) -> dict[str, Any]:
+        """The config values table shapes read (Table V/VI columns, swept values ...)."""
+        return {k: cfg_get(self.cfg, k) for k in (*DESCRIPTOR_KEYS, *self.entry.sweep_keys)}
 
 
 def cfg_get(cfg: CfgNode, key: str) -> Any:
@@ -148,17 +158,30 @@ def train_groups(protocols: tuple[str, ...]) -> OrderedDict[str, tuple[str, ...]
     return OrderedDict((k, tuple(v)) for k, v in groups.items())
 
 
-def plan_runs(spec: BenchmarkSpec, out_dir: str | Path,
+def plan_runs(spec: BenchmarkSpec, runs_root: str | Path,
               root: str | Path | None = None) -> list[RunPlan]:
     """Every (entry, train group, seed) of ``spec`` with its config and run folder."""
     plans = []
     for entry in spec.entries:
         for group, protocols in train_groups(spec.protocols).items():
             for seed in spec.seeds:
-                run_dir = Path(out_dir) / "runs" / entry.slug / group / f"seed{seed}"
-                cfg = build_run_config(spec, entry, protocols, seed, run_dir, root)
-                plans.append(RunPlan(entry, protocols, seed, run_dir, cfg, config_hash(cfg)))
+                cfg = build_run_config(spec, entry, protocols, seed, Path(), root)
+                digest = config_hash(cfg)
+                run_dir = (Path(runs_root) / group / f"{slugify(cfg.model.name)}-{digest}"
+                           / f"seed{seed}")
+                plans.append(RunPlan(entry, protocols, seed, run_dir,
+                                     _with(cfg, {"data.save_dir": str(run_dir)}), digest))
     return plans
+
+
+def stored_targets(run_dir: Path, digest: str) -> list[str] | None:
+    """Datasets a complete run of config ``digest`` in ``run_dir`` has results for."""
+    bench = read_json(run_dir / BENCH_FILE)
+    results = read_json(run_dir / "results.json")
+    if not (bench and results and bench.get("status") == "complete"
+            and bench.get("config_hash") == digest):
+        return None
+    return list(results.get("results", {}))
 
 
 def find_weights(run_dir: Path) -> Path | None:
@@ -206,14 +229,6 @@ def _cpu_model() -> str:
     return ""
 
 
-def is_up_to_date(plan: RunPlan) -> bool:
-    """The folder already holds a complete run of exactly this config."""
-    bench = read_json(plan.run_dir / BENCH_FILE)
-    return bool(bench and bench.get("status") == "complete"
-                and bench.get("config_hash") == plan.config_hash
-                and (plan.run_dir / "results.json").is_file())
-
-
 def prepare_for_inference(model: torch.nn.Module) -> torch.nn.Module:
     """Eval mode, in its deployed form (RGANet: prototypes cached, text encoder dropped)."""
     freeze = getattr(model, "freeze_prototypes", None)
@@ -230,10 +245,16 @@ def execute(plan: RunPlan, mode: str = "train",
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     throughput = throughput or ThroughputSettings()
     run_dir = plan.run_dir
-    cfg = plan.cfg
+    needed = list(plan.cfg.data.targets)
+    have = None if force else stored_targets(run_dir, plan.config_hash)
+    if have is not None and mode == "train" and set(needed) <= set(have):
+        logger.info("%s: up to date (config %s), not retrained", run_dir, plan.config_hash)
+        return read_json(run_dir / BENCH_FILE)  # type: ignore[return-value]
+    targets = list(dict.fromkeys([*(have or []), *needed]))
+    cfg = _with(plan.cfg, {"data.targets": targets})
     if plan.entry.weights is not None:
         action = "weights"
-    elif mode == "evaluate":
+    elif mode == "evaluate" or have is not None:
         weights = find_weights(run_dir)
         if weights is None:
             raise BenchmarkRunError(
@@ -242,10 +263,11 @@ def execute(plan: RunPlan, mode: str = "train",
         cfg = _with(cfg, {"test.evaluate": True, "model.load_weights": str(weights)})
         action = "evaluate"
     else:
-        if not force and is_up_to_date(plan):
-            logger.info("%s: up to date (config %s), not retrained", run_dir, plan.config_hash)
-            return read_json(run_dir / BENCH_FILE)  # type: ignore[return-value]
         action = "train"
+        last = run_dir / "checkpoints" / "last.pth"
+        if not force and last.is_file() and cfg.train.max_time <= 0:
+            logger.info("%s: resuming the interrupted run from %s", run_dir, last)
+            cfg = _with(cfg, {"model.resume": str(last)})
     previous = read_json(run_dir / BENCH_FILE) or {}
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / BENCH_FILE).unlink(missing_ok=True)  # an interrupted run is never collected
@@ -253,8 +275,8 @@ def execute(plan: RunPlan, mode: str = "train",
     from rganet_reid.utils.logging import setup_logging
 
     setup_logging(run_dir)
-    logger.info("Benchmark run %s | entry %r | protocols %s | seed %d | %s", run_dir,
-                plan.entry.label, ", ".join(plan.protocols), plan.seed, action)
+    logger.info("Benchmark run %s | entry %r | targets %s | seed %d | %s", run_dir,
+                plan.entry.label, ", ".join(targets), plan.seed, action)
     t0 = time.monotonic()
     engine = train_and_evaluate(cfg)
     wall = time.monotonic() - t0
@@ -264,25 +286,22 @@ def execute(plan: RunPlan, mode: str = "train",
         model, throughput.batch_size, (int(cfg.data.height), int(cfg.data.width)),
         engine.device, warmup=throughput.warmup, repeats=throughput.repeats)
     if action == "train":
-        summary = read_json(run_dir / "train_summary.json") or {}
-        training = _training_block(summary)
-    elif action == "evaluate":
-        training = previous.get("training")
+        training = _training_block(read_json(run_dir / "train_summary.json") or {})
     else:
-        training = None
+        training = previous.get("training")
     record = {
         "format": RUN_FORMAT, "version": RUN_FORMAT_VERSION, "status": "complete",
-        "spec": spec_name, "entry": plan.entry.label, "seed": plan.seed,
-        "protocols": {p: PROTOCOLS[p].target for p in plan.protocols},
-        "config_hash": plan.config_hash, "action": action,
-        "descriptor": {k: cfg_get(cfg, k) for k in (*DESCRIPTOR_KEYS, *plan.entry.sweep_keys)},
-        "override_keys": sorted(plan.entry.overrides),
-        "sweep_keys": list(plan.entry.sweep_keys),
+        "config_hash": plan.config_hash, "seed": plan.seed,
+        "sources": list(cfg.data.sources), "targets": targets, "action": action,
+        "created_by": previous.get("created_by") or {"spec": spec_name,
+                                                     "entry": plan.entry.label},
+        "descriptor": plan.descriptor(),
         "weights": cfg.model.load_weights or str(find_weights(run_dir) or ""),
         "params": count_parameters(model),
         "inference": inference.to_dict(),
         "training": training,
-        "wall_time_s": wall,
+        "wall_time_s": wall + (float(previous.get("wall_time_s", 0.0))
+                               if action == "evaluate" else 0.0),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine_info(engine.device),
     }
@@ -333,11 +352,17 @@ def train_and_evaluate(cfg: CfgNode):
     return engine
 
 
-def run_benchmark(spec: BenchmarkSpec, out_dir: str | Path, mode: str = "train",
-                  root: str | Path | None = None, force: bool = False) -> list[dict[str, Any]]:
-    """Execute every run of ``spec`` under ``out_dir``; returns their bench records."""
-    plans = plan_runs(spec, out_dir, root)
+def run_benchmark(spec: BenchmarkSpec, runs_root: str | Path, mode: str = "train",
+                  root: str | Path | None = None, force: bool = False) -> list[RunPlan]:
+    """Execute every run of ``spec`` under ``runs_root``; returns the plans it ran."""
+    plans = plan_runs(spec, runs_root, root)
     logger.info("Benchmark %r: %d runs (%d entries x %d train groups x %d seeds), mode %s",
                 spec.name, len(plans), len(spec.entries), len(train_groups(spec.protocols)),
                 len(spec.seeds), mode)
-    return [execute(p, mode, spec.throughput, force, spec.name) for p in plans]
+    done: set[Path] = set()
+    for plan in plans:
+        if plan.run_dir in done:  # two entries of one spec with the same config
+            continue
+        execute(plan, mode, spec.throughput, force, spec.name)
+        done.add(plan.run_dir)
+    return plans

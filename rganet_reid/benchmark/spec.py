@@ -23,7 +23,10 @@ ablations) and/or a ``model`` name (any torchreid built-in or RGANet preset), pe
       - {label: PCB (p4), model: pcb_p4}  # softmax-only models get loss.name softmax
     sweeps:                               # shape sweep only: entries generated per value
       - base: {label: RGM only, config: ../synth_occ.yaml, overrides: {rganet.dai: false}}
-        values: {rganet.num_regions: [2, 3, 4, 5]}
+        values:
+          rganet.gamma: [5, 10, 20, 50]       # the base's own value (20) is the base entry
+          rganet.num_regions:                 # a point may change more keys with it
+            - {value: 2, overrides: {rganet.seg.label_map: [0, 1, 1, 2, 2]}}
 
 Relative paths are resolved against the spec file's folder, then the current directory.
 Shared ``overrides`` and the ``budget`` are applied after each entry's own config and
@@ -234,7 +237,8 @@ def check_protocols(names: Sequence[str], where: str) -> tuple[str, ...]:
 def check_budget(budget: Mapping[str, Any], where: str) -> dict[str, float]:
     unknown = set(budget) - set(BUDGET_KEYS)
     if unknown:
-        raise SpecError(f"{where}: budget keys must be {sorted(BUDGET_KEYS)}, got {sorted(unknown)}")
+        raise SpecError(f"{where}: budget keys must be {sorted(BUDGET_KEYS)}, "
+                        f"got {sorted(unknown)}")
     out: dict[str, float] = {}
     for key, value in budget.items():
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
@@ -264,7 +268,7 @@ def _entry(raw: Any, index: int, base_dir: Path | None, where: str,
 
 
 def _expand_sweeps(raw: Any, base_dir: Path | None, fixed: Mapping[str, Any],
-                   where: str) -> tuple[list[Entry], list[str]]:
+                   base_config: Path | None, where: str) -> tuple[list[Entry], list[str]]:
     """Turn ``sweeps`` groups into entries: the base, plus one entry per non-default value."""
     from rganet_reid.config import load_config
 
@@ -281,23 +285,35 @@ def _expand_sweeps(raw: Any, base_dir: Path | None, fixed: Mapping[str, Any],
             raise SpecError(f"{gwhere}.values must map config keys to lists of values")
         keys = tuple(str(k) for k in values)
         base = _entry(group["base"], gi, base_dir, gwhere, sweep_keys=keys)
-        base_cfg = load_config(base.config, freeze=False) if base.config else None
+        base_cfg = load_config(base.config or base_config or None, freeze=False)
         entries.append(base)
         for key, vals in values.items():
             if not isinstance(vals, list) or not vals:
                 raise SpecError(f"{gwhere}.values.{key} must be a non-empty list")
-            default = _cfg_value(base_cfg, key, {**base.overrides, **fixed}) if base_cfg else None
+            default = _cfg_value(base_cfg, key, {**base.overrides, **fixed})
             symbol = SWEEP_SYMBOLS.get(key, key.rsplit(".", 1)[-1])
-            for value in vals:
-                if default is not None and _same(value, default):
+            for item in vals:
+                value, extra = _sweep_point(item, f"{gwhere}.values.{key}")
+                if _same(value, default):
                     continue  # the base entry is this point of the curve
                 entries.append(Entry(label=f"{base.label}, {symbol}={value}",
                                      config=base.config, model=base.model,
-                                     overrides={**base.overrides, key: value},
+                                     overrides={**base.overrides, **extra, key: value},
                                      weights=None, sweep_keys=(key,)))
             if key not in keys_seen:
                 keys_seen.append(key)
     return entries, keys_seen
+
+
+def _sweep_point(item: Any, where: str) -> tuple[Any, dict[str, Any]]:
+    """A swept value: a scalar, or ``{value: V, overrides: {...}}`` when a point needs more
+    keys changed with it (e.g. ``rganet.seg.label_map`` for another region count)."""
+    if isinstance(item, Mapping):
+        if "value" not in item or set(item) - {"value", "overrides"}:
+            raise SpecError(f"{where}: a point is a value or {{value: V, overrides: {{...}}}}, "
+                            f"got {dict(item)!r}")
+        return item["value"], parse_overrides(item.get("overrides"), where)
+    return item, {}
 
 
 def _cfg_value(cfg, key: str, overrides: Mapping[str, Any]) -> Any:
@@ -353,7 +369,7 @@ def spec_from_dict(data: Mapping[str, Any], source: Path | None = None) -> Bench
     if data.get("sweeps"):
         if shape != "sweep":
             raise SpecError(f"{where}: 'sweeps' is only used by shape: sweep")
-        more, sweep_keys = _expand_sweeps(data["sweeps"], base_dir, fixed, where)
+        more, sweep_keys = _expand_sweeps(data["sweeps"], base_dir, fixed, base_config, where)
         entries.extend(more)
     if shape == "sweep":
         sweep_keys = sweep_keys or sorted({k for e in entries for k in e.overrides

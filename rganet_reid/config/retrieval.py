@@ -20,6 +20,9 @@ def add_retrieval_config(cfg: CN) -> None:
     cfg.retrieval.rerank_k1 = 20
     cfg.retrieval.rerank_k2 = 6
     cfg.retrieval.rerank_lambda = 0.3
+    # Re-ranking neighbour lists: "exact" (streamed (Q+G)^2 pass; equals torchreid's re_ranking)
+    # | "index" (FAISS candidates re-scored exactly; approximate, for MSMT17 scale and beyond).
+    cfg.retrieval.rerank_neighbours = "exact"
 
     # ---- gallery index (FAISS) for galleries beyond memory and for serving
     cfg.retrieval.index = CN()

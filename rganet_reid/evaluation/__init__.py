@@ -16,18 +16,26 @@ from rganet_reid.evaluation.distance import (
     region_weighted_distance_reference,
 )
 from rganet_reid.evaluation.features import FeatureSet, RetrievalResult
+from rganet_reid.evaluation.index import GalleryIndex, SearchResult
+from rganet_reid.evaluation.knn import exact_topk, recall_at_k
 from rganet_reid.evaluation.ranking import StreamingRanker, evaluate_distmat
+from rganet_reid.evaluation.rerank import rerank_distance
 from rganet_reid.evaluation.retrieval import evaluate_retrieval
 
 __all__ = [
     "DistanceKernel",
     "Embedding",
     "FeatureSet",
+    "GalleryIndex",
     "RetrievalResult",
+    "SearchResult",
     "StreamingRanker",
     "embed",
     "evaluate_distmat",
     "evaluate_retrieval",
+    "exact_topk",
+    "recall_at_k",
     "region_weighted_distance",
     "region_weighted_distance_reference",
+    "rerank_distance",
 ]

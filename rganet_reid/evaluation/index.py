@@ -76,8 +76,9 @@ class GalleryIndex:
     Use :meth:`build` (from a :class:`FeatureSet`) or :meth:`load`; then :meth:`search`.
     """
 
-    def __init__(self, arrays: dict[str, np.ndarray], faiss_index, meta: dict,
-                 use_gpu: bool = True) -> None:
+    def __init__(
+        self, arrays: dict[str, np.ndarray], faiss_index, meta: dict, use_gpu: bool = True
+    ) -> None:
         self.arrays = arrays  # pids, camids, global[, regions, weights]; maybe memory-mapped
         self.faiss_index = faiss_index
         self.meta = meta
@@ -103,8 +104,11 @@ class GalleryIndex:
             return torch.from_numpy(np.asarray(a[name][index], dtype=np.float32))
 
         return FeatureSet(
-            feats("global"), np.asarray(a["pids"][index]), np.asarray(a["camids"][index]),
-            feats("regions"), feats("weights"),
+            feats("global"),
+            np.asarray(a["pids"][index]),
+            np.asarray(a["camids"][index]),
+            feats("regions"),
+            feats("weights"),
         )
 
     # ------------------------------------------------------------------ build

@@ -18,7 +18,8 @@ removed; items with the query's pid from other cameras are positives; no other j
 
 Tie rule: items are ordered by ``(distance, gallery index)`` ascending — the order of a *stable*
 sort of each distance row. ``-0.0`` equals ``0.0``. torchreid uses ``np.argsort``'s default
-(introsort, not stable for rows longer than 16), so on rows with tied distances its order is
+kind, which is not stable (with numpy >= 1.25 on AVX-512 CPUs it is x86-simd-sort, unstable
+even for 8 elements), so on rows with tied distances torchreid's order is
 implementation-defined; see docs/retrieval.md.
 """
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -100,6 +102,13 @@ def _gather_csr(ptr: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> tuple[np.
     starts = np.repeat(ptr[rows], counts)
     within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     return np.repeat(np.arange(len(rows)), counts), idx[starts + within]
+
+
+def orderable_key_np(values: np.ndarray) -> np.ndarray:
+    """numpy twin of :func:`orderable_key`."""
+    bits = (np.asarray(values, dtype=np.float32) + np.float32(0.0)).view(np.int32)
+    bits = bits ^ ((bits >> 31) & np.int32(0x7FFFFFFF))
+    return bits.astype(np.int64) + (1 << 31)
 
 
 def orderable_key(values: torch.Tensor) -> torch.Tensor:
@@ -177,46 +186,46 @@ class StreamingRanker:
                 f"Distance chunks cover {covered} gallery columns; expected "
                 f"{self.protocol.num_gallery}."
             )
-        device = chunks[0][1].device
-        pr_np, pc_np = self.protocol.positives(rows)
-        jr_np, jc_np = self.protocol.junk(rows)
-        pr, pc = _t(pr_np, device), _t(pc_np, device)
-        jr, jc = _t(jr_np, device), _t(jc_np, device)
+        # Bookkeeping of positives / junk is small (a few per query): numpy on the host. The
+        # big per-chunk work stays in torch on the chunks' device.
+        pr, pc = self.protocol.positives(rows)
+        jr, jc = self.protocol.junk(rows)
         t = _gather(chunks, pr, pc)
         tj = _gather(chunks, jr, jc)
-
-        # Sort each row's positives by (distance, gallery index); pc is ascending within a row.
-        o = torch.sort(t, stable=True).indices
-        o = o[torch.sort(pr[o], stable=True).indices]
+        o = np.lexsort((pc, t, pr))  # per row by (distance, gallery index); -0.0 == 0.0
         pr, pc, t = pr[o], pc[o], t[o]
-        tk = (pr << 32) | orderable_key(t)  # ascending: rows in order, then distance
+        tk = (pr << 32) | orderable_key_np(t)  # ascending: rows in order, then distance
         n_rows = len(rows)
-        row_start = torch.searchsorted(pr, torch.arange(n_rows, device=device))
-        row_end = torch.searchsorted(pr, torch.arange(n_rows, device=device), right=True)
-        t_max = t[row_end - 1]  # each row's largest threshold (every row has a positive)
-
-        count = torch.zeros(len(t), dtype=torch.int64, device=device)
-        row_key = pr << 32  # smallest key of each threshold's row
+        row_start = np.searchsorted(pr, np.arange(n_rows))
+        row_end = np.searchsorted(pr, np.arange(n_rows), side="right")
+        device = chunks[0][1].device
+        t_max = torch.from_numpy(t[row_end - 1]).to(device)  # each row's largest threshold
+        ctx = _Thresholds(
+            t,
+            tk,
+            pr << 32,
+            pc,
+            pr,
+            t_max,
+            torch.from_numpy(pr).to(device),
+            torch.from_numpy(t).to(device),
+        )
+        count = np.zeros(len(t), dtype=np.int64)
         for g0, block in chunks:
-            count += _chunk_counts(block, g0, t, tk, row_key, pc, pr, t_max)
+            count += _chunk_counts(block, g0, ctx)
         if len(tj):  # the removed (junk) items were counted like any other: take them out
             count -= _pair_counts(tj, jr, jc, t, pc, row_start, row_end)
-
         self._finish(rows, pr, count, row_start, row_end)
         if self.use_metric_cuhk03:
             self._cuhk03_rows(rows, chunks)
         self.done[rows] = True
 
-    def _finish(self, rows, pr, count, row_start, row_end) -> None:
-        r = count.cpu().numpy()
-        pr_np = pr.cpu().numpy()
-        start = row_start.cpu().numpy()
-        end = row_end.cpu().numpy()
-        k = np.arange(len(r)) - start[pr_np]  # index of the positive within its row
-        if len(r) and np.any(np.diff(r)[np.diff(pr_np) == 0] <= 0):
+    def _finish(self, rows, pr, r, start, end) -> None:
+        k = np.arange(len(r)) - start[pr]  # index of the positive within its row
+        if len(r) and np.any(np.diff(r)[np.diff(pr) == 0] <= 0):
             raise RuntimeError("internal error: positive ranks are not increasing")
         n_pos = end - start
-        ap_sum = np.bincount(pr_np, weights=(k + 1) / (r + 1.0), minlength=len(rows))
+        ap_sum = np.bincount(pr, weights=(k + 1) / (r + 1.0), minlength=len(rows))
         self.ap[rows] = ap_sum / n_pos
         self.first[rows] = r[start]
         self.inp[rows] = n_pos / (r[end - 1] + 1.0)
@@ -231,7 +240,11 @@ class StreamingRanker:
         order = torch.sort(dist, dim=1, stable=True).indices.numpy()
         for i, q in enumerate(rows):
             self.cuhk03_cmc[q] = _single_shot_cmc(
-                order[i], self.q_pids[q], self.q_camids[q], self.g_pids, self.g_camids,
+                order[i],
+                self.q_pids[q],
+                self.q_camids[q],
+                self.g_pids,
+                self.g_camids,
                 self.max_rank,
             )
 
@@ -261,63 +274,75 @@ class StreamingRanker:
         )
 
 
-def _t(a: np.ndarray, device) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64)).to(device)
+@dataclass
+class _Thresholds:
+    """The positives of one row block, sorted by (row, distance, gallery index)."""
+
+    t: np.ndarray  # float32 distances
+    tk: np.ndarray  # int64 sort keys row << 32 | key(t)
+    row_key: np.ndarray  # int64 smallest key of each positive's row
+    pc: np.ndarray  # gallery indices
+    pr: np.ndarray  # row (within the block) of each positive
+    t_max: torch.Tensor  # (rows,) largest threshold per row, on the chunks' device
+    pr_dev: torch.Tensor  # pr on the device
+    t_dev: torch.Tensor  # t on the device
 
 
-def _gather(chunks, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-    """Values at ``(rows, cols)`` (global gallery columns) from the column chunks."""
-    out = torch.empty(len(rows), dtype=torch.float32, device=rows.device)
+def _gather(chunks, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """float32 values at ``(rows, cols)`` (global gallery columns) from the column chunks."""
+    out = np.empty(len(rows), dtype=np.float32)
     for g0, block in chunks:
         m = (cols >= g0) & (cols < g0 + block.shape[1])
         if m.any():
-            out[m] = block[rows[m], cols[m] - g0].float()
+            r = torch.from_numpy(rows[m]).to(block.device)
+            c = torch.from_numpy(cols[m] - g0).to(block.device)
+            out[m] = block[r, c].float().cpu().numpy()
     return out
 
 
-def _chunk_counts(block, g0, t, tk, row_key, pc, pr, t_max) -> torch.Tensor:
-    """For each positive ``k`` (row ``pr``, distance ``t``, gallery index ``pc``, sort key
-    ``tk``): how many items of this chunk precede it, i.e. ``(d, g) < (t_k, pc_k)``.
+def _chunk_counts(block: torch.Tensor, g0: int, th: _Thresholds) -> np.ndarray:
+    """For each positive ``k``: how many items of this chunk precede it, i.e.
+    ``(d, g) < (t_k, pc_k)``.
 
     Only items with ``d <= t_max`` of their row can precede a positive ("candidates"). Their
     sort keys ``row << 32 | key(d)`` are sorted once; each positive's count is then two
     binary searches into them (no per-item search, no per-row sort of the gallery).
     """
-    n_t = len(t)
-    count = torch.zeros(n_t, dtype=torch.int64, device=t.device)
-    cr, cc = (block <= t_max.unsqueeze(1)).nonzero(as_tuple=True)
+    count = np.zeros(len(th.t), dtype=np.int64)
+    cr, cc = (block <= th.t_max.unsqueeze(1)).nonzero(as_tuple=True)
     if len(cr) == 0:
         return count
     keys = _sort_int64((cr << 32) | orderable_key(block[cr, cc]))
-    lo = torch.searchsorted(keys, tk)
-    count += lo - torch.searchsorted(keys, row_key)
+    lo = _search(keys, th.tk, "left")
+    count += lo - _search(keys, th.row_key, "left")
     # ties (equal distance): earlier gallery index first. An item equal to t_k is the positive
     # itself when it lies in this chunk; anything more is a real tie, resolved by index.
-    n_equal = torch.searchsorted(keys, tk, right=True) - lo
-    in_chunk = ((pc >= g0) & (pc < g0 + block.shape[1])).long()
-    tie_k = (n_equal > in_chunk).nonzero(as_tuple=True)[0]
-    for part in torch.split(tie_k, _TIE_ROWS):
-        eq_r, eq_c = (block[pr[part]] == t[part].unsqueeze(1)).nonzero(as_tuple=True)
-        before = eq_c + g0 < pc[part][eq_r]
-        count += torch.bincount(part[eq_r[before]], minlength=n_t)
+    n_equal = _search(keys, th.tk, "right") - lo
+    in_chunk = (th.pc >= g0) & (th.pc < g0 + block.shape[1])
+    tie_k = np.flatnonzero(n_equal > in_chunk)
+    for start in range(0, len(tie_k), _TIE_ROWS):
+        part = torch.from_numpy(tie_k[start : start + _TIE_ROWS]).to(block.device)
+        eq_r, eq_c = (block[th.pr_dev[part]] == th.t_dev[part].unsqueeze(1)).nonzero(as_tuple=True)
+        part_np, eq_r, eq_c = part.cpu().numpy(), eq_r.cpu().numpy(), eq_c.cpu().numpy()
+        before = eq_c + g0 < th.pc[part_np[eq_r]]
+        count += np.bincount(part_np[eq_r[before]], minlength=len(th.t))
     return count
 
 
-def _pair_counts(v, vr, vc, t, pc, row_start, row_end) -> torch.Tensor:
+def _pair_counts(v, vr, vc, t, pc, row_start, row_end) -> np.ndarray:
     """For each positive ``k``: how many of the few items ``(row vr, distance v, index vc)``
     precede it (all item × same-row positive pairs are compared)."""
     n_each = row_end[vr] - row_start[vr]
-    k = torch.repeat_interleave(row_start[vr], n_each) + _ranges(n_each)
-    iv, ic = torch.repeat_interleave(v, n_each), torch.repeat_interleave(vc, n_each)
+    k = np.repeat(row_start[vr], n_each) + _ranges(n_each)
+    iv, ic = np.repeat(v, n_each), np.repeat(vc, n_each)
     before = (iv < t[k]) | ((iv == t[k]) & (ic < pc[k]))
-    return torch.bincount(k[before], minlength=len(t))
+    return np.bincount(k[before], minlength=len(t))
 
 
-def _ranges(n_each: torch.Tensor) -> torch.Tensor:
+def _ranges(n_each: np.ndarray) -> np.ndarray:
     """``[0..n_0-1, 0..n_1-1, ...]``."""
-    total = int(n_each.sum())
-    starts = torch.cumsum(n_each, 0) - n_each
-    return torch.arange(total, device=n_each.device) - torch.repeat_interleave(starts, n_each)
+    starts = np.cumsum(n_each) - n_each
+    return np.arange(int(n_each.sum())) - np.repeat(starts, n_each)
 
 
 def _sort_int64(keys: torch.Tensor) -> torch.Tensor:
@@ -325,6 +350,14 @@ def _sort_int64(keys: torch.Tensor) -> torch.Tensor:
     if keys.device.type == "cpu":
         return torch.from_numpy(np.sort(keys.numpy()))
     return torch.sort(keys).values
+
+
+def _search(sorted_keys: torch.Tensor, needles: np.ndarray, side: str) -> np.ndarray:
+    """``searchsorted`` of host ``needles`` into device ``sorted_keys``, as a host array."""
+    if sorted_keys.device.type == "cpu":
+        return np.searchsorted(sorted_keys.numpy(), needles, side=side)
+    n = torch.from_numpy(needles).to(sorted_keys.device)
+    return torch.searchsorted(sorted_keys, n, right=side == "right").cpu().numpy()
 
 
 def _single_shot_cmc(order, q_pid, q_camid, g_pids, g_camids, max_rank) -> np.ndarray:

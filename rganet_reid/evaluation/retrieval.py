@@ -12,7 +12,7 @@ from rganet_reid.evaluation.distance import DistanceKernel, embed, resolve_devic
 from rganet_reid.evaluation.features import FeatureSet, RetrievalResult, check_pair
 from rganet_reid.evaluation.ranking import StreamingRanker
 
-__all__ = ["evaluate_retrieval", "plan_blocks", "BlockPlan", "iter_row_blocks"]
+__all__ = ["evaluate_retrieval", "plan_blocks", "BlockPlan", "iter_row_blocks", "resolve_dtype"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,19 +54,35 @@ def plan_blocks(num_rows: int, num_cols: int, memory_budget_mb: int) -> BlockPla
 def iter_row_blocks(
     kernel: DistanceKernel, plan: BlockPlan
 ) -> Iterator[tuple[slice, list[tuple[int, torch.Tensor]]]]:
-    """Yield ``(query slice, [(g0, distance chunk), ...])`` covering all queries × the gallery,
-    ``plan.rows`` queries and ``plan.cols`` gallery items per GEMM."""
+    """Yield ``(query slice, [(g0, distance chunk), ...])`` covering all queries × the gallery:
+    one GEMM per ``plan.rows`` queries, finished and handed out ``plan.cols`` columns at a
+    time (the chunks are views of the row block)."""
     n_q, n_g = kernel.num_query, kernel.num_gallery
     den = None
     if kernel.query.weights is not None:
         den = torch.empty(plan.rows * plan.cols, dtype=torch.float32, device=kernel.device)
     for q0 in range(0, n_q, plan.rows):
         q1 = min(n_q, q0 + plan.rows)
-        chunks = [
-            (g0, kernel.block(q0, q1, g0, min(n_g, g0 + plan.cols), den_buffer=den))
-            for g0 in range(0, n_g, plan.cols)
-        ]
-        yield slice(q0, q1), chunks
+        block = kernel.block(q0, q1, 0, n_g, den_buffer=den, finish_cols=plan.cols)
+        yield (
+            slice(q0, q1),
+            [(g0, block[:, g0 : g0 + plan.cols]) for g0 in range(0, n_g, plan.cols)],
+        )
+        del block
+
+
+_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def resolve_dtype(dtype: torch.dtype | str) -> torch.dtype:
+    """A GEMM dtype from a torch dtype or one of the names "float32", "bfloat16", "float16"."""
+    if isinstance(dtype, str):
+        if dtype not in _DTYPES:
+            raise ValueError(f"Unknown dtype {dtype!r}; choose one of {sorted(_DTYPES)}.")
+        return _DTYPES[dtype]
+    if dtype not in _DTYPES.values():
+        raise ValueError(f"dtype must be float32, bfloat16 or float16; got {dtype}.")
+    return dtype
 
 
 def evaluate_retrieval(
@@ -78,11 +94,12 @@ def evaluate_retrieval(
     use_metric_cuhk03: bool = False,
     device: str | torch.device | None = None,
     memory_budget_mb: int = 512,
-    dtype: torch.dtype = torch.float32,
+    dtype: torch.dtype | str = torch.float32,
     rerank: bool = False,
     rerank_k1: int = 20,
     rerank_k2: int = 6,
     rerank_lambda: float = 0.3,
+    rerank_neighbours: str = "exact",
 ) -> RetrievalResult:
     """CMC, mAP and mINP of ``query`` against ``gallery``, exact, streamed.
 
@@ -101,15 +118,19 @@ def evaluate_retrieval(
         memory_budget_mb: working memory for distance blocks (the embedded gallery, ``G × K``
             in ``dtype``, comes on top).
         dtype: GEMM input dtype: float32 (default, exact to float32 rounding), bfloat16 or
-            float16 (faster on hardware with such units; distances lose precision, see docs).
+            float16 (faster on hardware with such units; distances lose precision, see docs);
+            a torch dtype or its name (``cfg.retrieval.dtype``).
         rerank: k-reciprocal re-ranking (Zhong et al. 2017, torchreid's ``re_ranking``) with
-            ``rerank_k1``, ``rerank_k2``, ``rerank_lambda``; see :mod:`.rerank`.
+            ``rerank_k1``, ``rerank_k2``, ``rerank_lambda``; neighbour lists from a streamed
+            exact k-NN pass (``rerank_neighbours="exact"``, equals torchreid) or from a FAISS
+            index (``"index"``, approximate, for very large sets); see :mod:`.rerank`.
 
     Raises:
         ValueError: empty sets, mismatched shapes, or no query with a valid match.
     """
     check_pair(query, gallery)
     device = resolve_device(device)
+    dtype = resolve_dtype(dtype)
     if rerank:
         from rganet_reid.evaluation.rerank import rerank_evaluate
 
@@ -125,6 +146,7 @@ def evaluate_retrieval(
             k1=rerank_k1,
             k2=rerank_k2,
             lambda_value=rerank_lambda,
+            neighbours=rerank_neighbours,
         )
     ranker = StreamingRanker(
         query.pids, query.camids, gallery.pids, gallery.camids, max_rank, use_metric_cuhk03
@@ -133,13 +155,21 @@ def evaluate_retrieval(
     if len(rows) == 0:
         return ranker.result()  # raises the "no valid query" error
     kernel = DistanceKernel(
-        embed(query.subset(rows), metric, device, dtype), embed(gallery, metric, device, dtype),
+        embed(query.subset(rows), metric, device, dtype),
+        embed(gallery, metric, device, dtype),
         metric,
     )
     plan = plan_blocks(len(rows), len(gallery), memory_budget_mb)
     logger.info(
         "evaluate_retrieval: %d valid queries x %d gallery, width %d, blocks %d rows x %d cols "
-        "on %s (%s)", len(rows), len(gallery), kernel.width, plan.rows, plan.cols, device, dtype,
+        "on %s (%s)",
+        len(rows),
+        len(gallery),
+        kernel.width,
+        plan.rows,
+        plan.cols,
+        device,
+        dtype,
     )
     for block_rows, chunks in iter_row_blocks(kernel, plan):
         ranker.add_rows(rows[block_rows], chunks)

@@ -90,7 +90,8 @@ def test_int_is_accepted_for_float_key_and_list_values_parse():
 
 def test_every_shipped_config_loads():
     root = Path(__file__).resolve().parents[2]
-    files = sorted((root / "projects").rglob("*.yaml")) + sorted((root / "configs").rglob("*.yaml"))
-    assert files, "the repository ships config files"
+    files = sorted(p for p in (root / "projects").rglob("*.yaml") if "benchmarks" not in p.parts)
+    files += sorted((root / "configs").rglob("*.yaml"))
+    assert len(files) >= 8, "the repository ships config files"
     for f in files:
         load_config(f)

@@ -79,9 +79,7 @@ def test_queries_without_valid_match_are_skipped_like_torchreid():
     gp[:4], gc[:4] = 1, 1  # pid 1 seen only by camera 1 ... plus elsewhere
     dist = rng.random((5, 60)).astype(np.float32)
     protocol = ranking_mod.RankingProtocol(qp, qc, gp, gc)
-    expected_valid = sum(
-        bool(np.any((gp == p) & (gc != c))) for p, c in zip(qp, qc)
-    )
+    expected_valid = sum(bool(np.any((gp == p) & (gc != c))) for p, c in zip(qp, qc))
     res = _assert_same_as_torchreid(dist, qp, gp, qc, gc)
     assert res.num_valid_queries == expected_valid == int(protocol.valid.sum()) < 5
 

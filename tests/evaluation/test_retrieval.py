@@ -96,3 +96,15 @@ def test_identical_features_rank_by_gallery_index():
     # CMC length is min(max_rank, gallery size); past the kept list it stays at its last value
     np.testing.assert_array_equal(res.cmc, [0, 1, 1, 1, 1, 1])
     assert res.mAP == pytest.approx((1 / 2 + 2 / 4) / 2)
+
+
+def test_dtype_may_be_given_by_config_name():
+    rng = np.random.default_rng(5)
+    q = random_featureset(rng, 20, 5, 2, dim=16, id_noise=1.0)
+    g = random_featureset(rng, 100, 5, 2, dim=16, id_noise=1.0)
+    by_name = evaluate_retrieval(q, g, device="cpu", dtype="bfloat16")
+    by_dtype = evaluate_retrieval(q, g, device="cpu", dtype=torch.bfloat16)
+    np.testing.assert_array_equal(by_name.cmc, by_dtype.cmc)
+    assert by_name.mAP == by_dtype.mAP
+    with pytest.raises(ValueError, match="Unknown dtype 'int8'"):
+        evaluate_retrieval(q, g, device="cpu", dtype="int8")

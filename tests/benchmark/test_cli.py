@@ -1,0 +1,104 @@
+"""``rganet-benchmark`` / ``tools/benchmark.py``: tables and README sections from stored runs."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bench_helpers import metrics, write_run
+
+from rganet_reid.benchmark.cli import main
+from rganet_reid.benchmark.runner import plan_runs
+from rganet_reid.benchmark.spec import load_spec, spec_from_models
+
+REPO = Path(__file__).resolve().parents[2]
+OCC = "synthocc_occluded"
+
+SPEC = """\
+name: {name}
+title: Test table {name}
+shape: {shape}
+protocols: [synthocc_occluded]
+budget: {{max_epoch: 2}}
+entries:
+  - {{label: ResNet-18, model: resnet18}}
+  - {{label: PCB, model: pcb_p4}}
+"""
+
+README = """# Project
+<!-- table:lb -->
+stale
+<!-- /table:lb -->
+Text between tables stays.
+<!-- table:t7 -->
+<!-- /table:t7 -->
+"""
+
+
+def _fake_runs(spec, runs_root, base=50.0):
+    for i, plan in enumerate(plan_runs(spec, runs_root)):
+        write_run(plan.run_dir, entry=plan.entry.label, seed=plan.seed,
+                  config_hash=plan.config_hash, results={OCC: metrics(base + i, OCC)})
+
+
+def _specs(tmp_path):
+    paths = []
+    for name, shape in (("lb", "leaderboard"), ("t7", "complexity")):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(SPEC.format(name=name, shape=shape))
+        _fake_runs(load_spec(path), tmp_path / "out" / "runs")
+        paths.append(path)
+    return paths
+
+
+def test_collect_writes_all_formats_and_rewrites_each_readme_section(tmp_path, capsys):
+    specs = _specs(tmp_path)
+    readme = tmp_path / "README.md"
+    readme.write_text(README)
+    argv = ["--spec", *map(str, specs), "--out", str(tmp_path / "out"), "--mode", "collect",
+            "--readme", str(readme)]
+    assert main(argv) == 0
+    for name in ("lb", "t7"):
+        for ext in ("txt", "md", "csv", "json"):
+            assert (tmp_path / "out" / name / f"{name}.{ext}").is_file()
+    table = json.loads((tmp_path / "out" / "lb" / "lb.json").read_text())
+    assert [r["model"] for r in table["rows"]] == ["ResNet-18", "PCB"]
+    assert table["rows"][1]["rank1"]["mean"] == 52.0
+    text = readme.read_text()
+    assert "stale" not in text and "Text between tables stays." in text
+    lb = text.split("<!-- table:lb -->")[1].split("<!-- /table:lb -->")[0]
+    assert "| ResNet-18 |" in lb and "| PCB |" in lb
+    assert "Made by `rganet-benchmark --spec" in lb and "Test CPU" in lb and "wall time 12 s" in lb
+    t7 = text.split("<!-- table:t7 -->")[1]
+    assert "FPS (img/s)" in t7
+    assert "Test table lb" in capsys.readouterr().out
+
+
+def test_a_readme_without_the_section_is_an_error_and_is_left_untouched(tmp_path, capsys):
+    specs = _specs(tmp_path)
+    readme = tmp_path / "README.md"
+    readme.write_text("# no markers\n")
+    code = main(["--spec", *map(str, specs), "--out", str(tmp_path / "out"), "--mode",
+                 "collect", "--readme", str(readme)])
+    assert code == 2
+    assert readme.read_text() == "# no markers\n"
+    assert "<!-- table:lb -->" in capsys.readouterr().err
+
+
+def test_command_line_models_and_overrides_find_their_runs(tmp_path, capsys):
+    spec = spec_from_models(["resnet18", "pcb_p4"], [OCC], name="cli", budget={"max_epoch": 1},
+                            overrides={"train.lr": 0.01})
+    _fake_runs(spec, tmp_path / "runs", base=30.0)
+    argv = ["--models", "resnet18", "pcb_p4", "--protocols", OCC, "--name", "cli",
+            "--max-epoch", "1", "--out", str(tmp_path), "--mode", "collect", "train.lr", "0.01"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "resnet18" in out and "31.0" in out and "pcb_p4" in out
+    # another learning rate is another training config: nothing stored for it
+    assert main([*argv[:-2], "train.lr", "0.02"]) == 2
+
+
+def test_tools_benchmark_script_runs():
+    proc = subprocess.run([sys.executable, str(REPO / "tools" / "benchmark.py"), "--help"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "--spec" in proc.stdout and "--readme" in proc.stdout

@@ -1,0 +1,84 @@
+"""A torchreid model and an RGANet config through the same runner path on tiny SynthOcc."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rganet_reid.benchmark.leaderboard import collect_runs, merge_seeds
+from rganet_reid.benchmark.runner import BenchmarkRunError, execute, plan_runs, run_benchmark
+from rganet_reid.benchmark.spec import spec_from_dict
+
+REPO = Path(__file__).resolve().parents[2]
+OCC, PARTIAL = "synthocc_occluded", "synthocc_partial"
+
+
+def _spec(protocols):
+    return spec_from_dict({
+        "name": "tiny", "protocols": protocols, "budget": {"max_epoch": 1},
+        "overrides": {"data.synthocc.size": "tiny", "train.batch_size": 16, "data.workers": 0,
+                      "test.batch_size": 64, "data.height": 128, "data.width": 64},
+        "throughput": {"batch_size": 4, "warmup": 1, "repeats": 2},
+        "entries": [{"label": "RGANet", "config": str(REPO / "projects/RGANet/synth_occ.yaml")},
+                    {"label": "OSNet", "model": "osnet_x0_25"}]})
+
+
+def _results(run_dir):
+    return json.loads((run_dir / "results.json").read_text())["results"]
+
+
+@pytest.fixture(scope="module")
+def trained(synthocc_root, tmp_path_factory):
+    runs = tmp_path_factory.mktemp("bench") / "runs"
+    plans = run_benchmark(_spec([OCC]), runs, root=synthocc_root)
+    return runs, plans
+
+
+def test_both_models_train_evaluate_and_are_measured(trained):
+    _, plans = trained
+    assert [p.cfg.model.name for p in plans] == ["rganet_tiny", "osnet_x0_25"]
+    assert [p.cfg.loss.name for p in plans] == ["rganet", "triplet"]
+    for plan in plans:
+        bench = json.loads((plan.run_dir / "bench.json").read_text())
+        assert bench["action"] == "train" and bench["config_hash"] == plan.config_hash
+        assert bench["params"] > 100_000
+        assert bench["inference"]["images_per_s"] > 0 and bench["inference"]["batch_size"] == 4
+        assert bench["training"]["images_per_s"] > 0 and bench["training"]["epochs"] == 1
+        assert (plan.run_dir / "model.pth").is_file()
+        assert 0.0 <= _results(plan.run_dir)[OCC]["mAP"] <= 100.0
+    rows = merge_seeds(collect_runs(plans), ["RGANet", "OSNet"])
+    assert [(r.entry, r.protocol) for r in rows] == [("RGANet", OCC), ("OSNet", OCC)]
+    # RGANet's deployed model has no text encoder: fewer parameters than the trained one had
+    assert rows[0].descriptor["rganet.regions"] == "rgm"
+
+
+def test_a_new_protocol_on_the_same_training_data_is_only_evaluated(trained, synthocc_root):
+    runs, plans = trained
+    before = {p.run_dir: (_results(p.run_dir)[OCC],
+                          (p.run_dir / "model.pth").stat().st_mtime_ns) for p in plans}
+    again = run_benchmark(_spec([OCC, PARTIAL]), runs, root=synthocc_root)
+    assert [p.run_dir for p in again] == list(before)  # same folders: same training config
+    for plan in again:
+        bench = json.loads((plan.run_dir / "bench.json").read_text())
+        assert bench["action"] == "evaluate"  # saved weights, no training
+        assert bench["training"]["epochs"] == 1  # the training measurement is kept
+        results = _results(plan.run_dir)
+        occ, mtime = before[plan.run_dir]
+        assert (plan.run_dir / "model.pth").stat().st_mtime_ns == mtime
+        assert set(results) == {OCC, PARTIAL}
+        assert results[OCC]["mAP"] == pytest.approx(occ["mAP"], abs=1e-6)
+        assert results[OCC]["rank1"] == pytest.approx(occ["rank1"], abs=1e-6)
+
+
+def test_an_up_to_date_run_is_not_retrained(trained):
+    _, plans = trained
+    mtime = (plans[1].run_dir / "bench.json").stat().st_mtime_ns
+    execute(plans[1])
+    assert (plans[1].run_dir / "bench.json").stat().st_mtime_ns == mtime
+
+
+def test_re_evaluation_needs_trained_weights(tmp_path, synthocc_root):
+    (plan,) = [p for p in plan_runs(_spec([OCC]), tmp_path, synthocc_root)
+               if p.entry.label == "OSNet"]
+    with pytest.raises(BenchmarkRunError, match="no trained weights"):
+        execute(plan, mode="evaluate")
