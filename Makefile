@@ -25,6 +25,9 @@ lint: setup
 demo: setup
 	$(PY) tools/demo.py
 
+bench-retrieval: setup
+	$(PY) tools/bench_retrieval.py --preset small
+
 contact-sheet: setup
 	$(PY) tools/render_contact_sheet.py --root data --out output/synthocc_contact_sheet.png
 

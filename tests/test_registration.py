@@ -16,7 +16,7 @@ def test_every_dataset_is_in_torchreids_dataset_factory():
 
 
 def test_torchreid_build_model_builds_rganet():
-    model = compat.torchreid_models.build_model("rganet_tiny", 7, pretrained=False)
+    model = compat.torchreid_models.build_model("rganet_tiny", 7, loss="rganet", pretrained=False)
     assert isinstance(model, rganet_reid.modeling.RGANet)
 
 

@@ -15,7 +15,7 @@
 Outputs per table in ``<out>/<name>/``: ``<name>.txt`` (the terminal table), ``.md``,
 ``.csv``, ``.json`` (and ``.png`` for sweeps). Runs live in ``<out>/runs/`` (one folder per
 training config and seed, shared by every table that uses that config). Trailing
-``KEY VALUE`` pairs are shared overrides for every entry.
+``KEY VALUE`` pairs (last, or after ``--``) are shared overrides for every entry.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import argparse
 import dataclasses
 import logging
 import shlex
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -89,12 +90,21 @@ def _parse_weights(items: Sequence[str]) -> dict[str, str]:
 
 def _parse_opts(opts: Sequence[str]) -> dict[str, Any]:
     from rganet_reid.benchmark.spec import SpecError
-    from rganet_reid.config.loader import _parse_value
+    from rganet_reid.config.loader import parse_value
 
     opts = [o for o in opts if o != "--"]
     if len(opts) % 2:
         raise SpecError(f"Trailing overrides must be KEY VALUE pairs, got {opts}")
-    return {k: _parse_value(v) for k, v in zip(opts[0::2], opts[1::2])}
+    return {k: parse_value(v) for k, v in zip(opts[0::2], opts[1::2])}
+
+
+def _split_trailing(tokens: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``--spec``/``--models`` swallow trailing ``KEY VALUE`` pairs (argparse is greedy): the
+    first token that is a dotted config key, not a YAML file or model name, starts them."""
+    for i, token in enumerate(tokens):
+        if i and "." in token and not token.endswith((".yaml", ".yml")):
+            return list(tokens[:i]), list(tokens[i:])
+    return list(tokens), []
 
 
 def specs_from_args(args: argparse.Namespace):
@@ -107,15 +117,16 @@ def specs_from_args(args: argparse.Namespace):
         validate_entries,
     )
 
-    extra = _parse_opts(args.opts or [])
+    items, trailing = _split_trailing(args.spec or args.models)
+    extra = _parse_opts([*trailing, *(args.opts or [])])
     budget = {k: v for k, v in (("max_epoch", args.max_epoch), ("max_time", args.max_time))
               if v is not None}
     if args.models:
         specs = [spec_from_models(
-            args.models, args.protocols or DEFAULT_PROTOCOLS, name=args.name, shape=args.shape,
+            items, args.protocols or DEFAULT_PROTOCOLS, name=args.name, shape=args.shape,
             base_config=args.base_config, weights=_parse_weights(args.weights))]
     else:
-        specs = [load_spec(path) for path in args.spec]
+        specs = [load_spec(path) for path in items]
     out = []
     for spec in specs:
         tp = spec.throughput
@@ -159,16 +170,28 @@ def make_table(spec, plans, out_dir: Path, merge: Sequence[str], command: str):
     return table, paths
 
 
-def update_readme(readme: Path, tables: Sequence) -> None:
-    """Rewrite the ``<!-- table:NAME -->`` sections of ``readme`` (all or nothing)."""
+def update_readme(readme: Path, tables: Sequence, figures: dict[str, Path]) -> None:
+    """Rewrite the ``<!-- table:NAME -->`` sections of ``readme`` (all or nothing).
+
+    A table with a plot (``figures[name]``) gets it copied to ``<readme dir>/figures/`` and
+    shown under the table.
+    """
     from rganet_reid.benchmark.tables import provenance, replace_section, to_markdown
 
     text = readme.read_text(encoding="utf-8")
+    copies = {}
     for table in tables:
         m = table.meta
-        body = to_markdown(table) + "\n\n" + provenance(
-            m["command"], m["machine"], m["run_wall_time_s"], m["date"])
+        body = to_markdown(table)
+        if table.name in figures:
+            rel = Path("figures") / figures[table.name].name
+            copies[readme.parent / rel] = figures[table.name]
+            body += f"\n\n![{table.title}]({rel.as_posix()})"
+        body += "\n\n" + provenance(m["command"], m["machine"], m["run_wall_time_s"], m["date"])
         text = replace_section(text, table.name, body)
+    for dst, src in copies.items():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
     readme.write_text(text, encoding="utf-8")
 
 
@@ -188,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.readme and not Path(args.readme).is_file():
             raise FileNotFoundError(f"--readme {args.readme} does not exist")
-        tables = []
+        tables, figures = [], {}
         runs_root = Path(args.out) / "runs"
         for spec in specs_from_args(args):
             t0 = time.monotonic()
@@ -200,11 +223,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             table, paths = make_table(spec, plans, Path(args.out) / spec.name, args.merge,
                                       command)
             tables.append(table)
+            if "png" in paths:
+                figures[table.name] = paths["png"]
             print(f"\n{to_terminal(table)}\n")
             print(f"Wrote {', '.join(str(p) for p in paths.values())} "
                   f"({time.monotonic() - t0:.0f} s)")
         if args.readme:
-            update_readme(Path(args.readme), tables)
+            update_readme(Path(args.readme), tables, figures)
             print(f"Updated {len(tables)} table(s) in {args.readme}")
     except errors as err:
         logger.error("%s: %s", type(err).__name__, err.args[0] if err.args else err)

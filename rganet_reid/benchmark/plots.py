@@ -46,6 +46,8 @@ def plot_sweep(table: Table, path: str | Path, metric_keys: list[str] | None = N
             ax.errorbar([p[0] for p in points], [p[1].mean for p in points],
                         yerr=[p[1].std or 0.0 for p in points], marker="o", capsize=3,
                         label=col.header)
+        if min(xs) > 0 and max(xs) / min(xs) >= 20 and len(set(xs)) > 2:
+            ax.set_xscale("log")  # e.g. γ from 1 to 100
         ax.set_xlabel(param)
         ax.set_ylabel("%")
         ax.grid(alpha=0.3)

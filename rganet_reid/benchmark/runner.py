@@ -13,7 +13,8 @@ training throughput, wall time, date and machine. Every entry goes through the s
 ``engine.run()`` — whatever its model.
 
 Modes: ``train`` trains and evaluates; a folder whose bench.json has the same config hash is
-reused (only the protocols it lacks are evaluated, from its saved weights) unless ``force``.
+reused unless ``force`` (protocols it lacks are evaluated from its saved weights, and
+inference is re-measured when the throughput settings changed).
 ``evaluate`` re-evaluates the weights a folder already holds (no training). Entries with
 ``weights`` are evaluated, never trained.
 """
@@ -247,9 +248,11 @@ def execute(plan: RunPlan, mode: str = "train",
     run_dir = plan.run_dir
     needed = list(plan.cfg.data.targets)
     have = None if force else stored_targets(run_dir, plan.config_hash)
-    if have is not None and mode == "train" and set(needed) <= set(have):
+    previous = read_json(run_dir / BENCH_FILE) or {}
+    if (have is not None and mode == "train" and set(needed) <= set(have)
+            and _same_throughput(previous, throughput)):
         logger.info("%s: up to date (config %s), not retrained", run_dir, plan.config_hash)
-        return read_json(run_dir / BENCH_FILE)  # type: ignore[return-value]
+        return previous
     targets = list(dict.fromkeys([*(have or []), *needed]))
     cfg = _with(plan.cfg, {"data.targets": targets})
     if plan.entry.weights is not None:
@@ -268,7 +271,6 @@ def execute(plan: RunPlan, mode: str = "train",
         if not force and last.is_file() and cfg.train.max_time <= 0:
             logger.info("%s: resuming the interrupted run from %s", run_dir, last)
             cfg = _with(cfg, {"model.resume": str(last)})
-    previous = read_json(run_dir / BENCH_FILE) or {}
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / BENCH_FILE).unlink(missing_ok=True)  # an interrupted run is never collected
 
@@ -312,6 +314,13 @@ def execute(plan: RunPlan, mode: str = "train",
     return record
 
 
+def _same_throughput(bench: dict[str, Any], settings: ThroughputSettings) -> bool:
+    """The stored inference measurement used these settings (else it is re-measured)."""
+    inf = bench.get("inference") or {}
+    return (inf.get("batch_size"), inf.get("warmup"), inf.get("repeats")) == (
+        settings.batch_size, settings.warmup, settings.repeats)
+
+
 def _training_block(summary: dict[str, Any]) -> dict[str, Any] | None:
     epochs = summary.get("epochs") or []
     if not epochs:
@@ -334,20 +343,11 @@ def _with(cfg: CfgNode, values: dict[str, Any]) -> CfgNode:
 
 
 def train_and_evaluate(cfg: CfgNode):
-    """What ``rganet-main`` does for ``cfg`` (:func:`rganet_reid.cli.main.run`), returning the
-    engine so its trained model can be measured."""
-    import rganet_reid  # noqa: F401  (registers datasets/models with torchreid)
-    from rganet_reid.data.datamanager import ReIDDataManager
-    from rganet_reid.engine.builder import build_engine
-    from rganet_reid.utils.seed import resolve_device, seed_everything
+    """What ``rganet-main`` does for ``cfg``, returning the engine so its trained model can be
+    measured."""
+    from rganet_reid.cli.main import build
 
-    save_dir = Path(cfg.data.save_dir)
-    save_dir.mkdir(parents=True, exist_ok=True)
-    (save_dir / "config.yaml").write_text(cfg.dump(), encoding="utf-8")
-    seed_everything(cfg.seed)
-    device = resolve_device(cfg.device)
-    datamanager = ReIDDataManager(cfg, build_train=not cfg.test.evaluate)
-    engine = build_engine(cfg, datamanager, device)
+    engine = build(cfg)
     engine.run()
     return engine
 

@@ -79,18 +79,28 @@ def build_table(shape: str, rows: Sequence[MergedRow], spec: BenchmarkSpec) -> T
 def _notes(rows: Sequence[MergedRow], spec: BenchmarkSpec) -> list[str]:
     runs = [r for row in rows for r in row.runs]
     inf = next((r.bench.get("inference") for r in runs if r.bench.get("inference")), None)
-    budget = ", ".join(f"{k.replace('_', ' ')} {v:g}" + (" s" if k == "max_time" else "")
+    budget = ", ".join(f"train.{k}={v:g}" + (" s" if k == "max_time" else "")
                        for k, v in spec.budget.items()) or "each config's own"
     seeds = sorted({s for row in rows for s in row.seeds})
     notes = [f"Training budget: {budget}; seeds {', '.join(map(str, seeds))}"
              + (" (mean ± sample std)" if len(seeds) > 1 else "") + "."]
+    if spec.overrides:
+        notes.append("Shared settings: " + ", ".join(
+            f"{k}={_fmt_override(v)}" for k, v in spec.overrides.items()) + ".")
     if inf:
         notes.append(
             f"Inference img/s: model forward only, batch {inf['batch_size']} on "
-            f"{inf['device']} ({inf.get('threads', '?')} threads), median of {inf['repeats']} "
-            f"batches after {inf['warmup']} warm-up batches. Train img/s: median over the "
+            f"{inf['device']} (torch threads: {inf.get('threads', '?')}), median of "
+            f"{inf['repeats']} batches after {inf['warmup']} warm-up batches. Train img/s: "
+            "median over the "
             "epochs after the first, data loading included.")
     return notes
+
+
+def _fmt_override(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(map(str, value)) + "]"
+    return str(value)
 
 
 def _by_entry(rows: Sequence[MergedRow]) -> OrderedDict[str, dict[str, MergedRow]]:
@@ -376,4 +386,5 @@ def provenance(command: str, machine: dict[str, Any], wall_time_s: float, date: 
     where = (f"{device} ({machine.get('device', '?')}, {machine.get('cpu_count', '?')} CPUs, "
              f"{machine.get('torch_threads', '?')} torch threads, torch "
              f"{machine.get('torch', '?')})")
-    return (f"Made by `{command}` on {where}; wall time {wall_time_s:.0f} s; {date}.")
+    return (f"Made by `{command}` on {where}; wall time {wall_time_s:.0f} s (training, "
+            f"evaluation and measurement, summed over runs); {date}.")

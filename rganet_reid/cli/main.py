@@ -57,8 +57,8 @@ def config_from_args(args: argparse.Namespace) -> CfgNode:
     return cfg
 
 
-def run(cfg: CfgNode) -> dict[str, dict[str, float]]:
-    """Build data, model and engine from ``cfg`` and run it; returns per-dataset metrics."""
+def build(cfg: CfgNode):
+    """Data, model and engine for ``cfg`` (seeded, run folder prepared); returns the engine."""
     from pathlib import Path
 
     import rganet_reid  # noqa: F401  (registers datasets/models with torchreid)
@@ -74,8 +74,12 @@ def run(cfg: CfgNode) -> dict[str, dict[str, float]]:
     logger.info("Device: %s | model: %s | sources: %s | targets: %s", device, cfg.model.name,
                 cfg.data.sources, cfg.data.targets)
     datamanager = ReIDDataManager(cfg, build_train=not cfg.test.evaluate)
-    engine = build_engine(cfg, datamanager, device)
-    return engine.run()
+    return build_engine(cfg, datamanager, device)
+
+
+def run(cfg: CfgNode) -> dict[str, dict[str, float]]:
+    """Build data, model and engine from ``cfg`` and run it; returns per-dataset metrics."""
+    return build(cfg).run()
 
 
 def user_errors() -> tuple[type[BaseException], ...]:

@@ -136,7 +136,7 @@ def merge_dict(
             cfg[key] = _coerce(value, current, full_key, where)
 
 
-def _parse_value(text: str) -> Any:
+def parse_value(text: str) -> Any:
     """Parse a command-line value like yacs does (Python literal, else the raw string)."""
     try:
         return ast.literal_eval(text)
@@ -159,7 +159,7 @@ def merge_opts(cfg: CN, opts: Sequence[str]) -> None:
             node = node[part]
         if parts[-1] not in node:
             raise _unknown_key_error(cfg, key, "the command line")
-        node[parts[-1]] = _coerce(_parse_value(raw), node[parts[-1]], key, "the command line")
+        node[parts[-1]] = _coerce(parse_value(raw), node[parts[-1]], key, "the command line")
 
 
 def load_config(

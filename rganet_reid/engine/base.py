@@ -236,7 +236,7 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
         state = self.checkpoint_state(epoch)
         ckpt_dir = self.save_dir / "checkpoints"
         path = save_checkpoint(ckpt_dir / "last.pth", state)
-        if epoch == self.cfg.train.max_epoch:
+        if epoch == self.cfg.train.max_epoch or self.out_of_time():
             save_checkpoint(self.save_dir / "model.pth", state)
         logger.info("Saved checkpoint %s (epoch %d)", path, epoch)
         return path
@@ -309,7 +309,12 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                 use_metric_cuhk03=self.cfg.cuhk03.use_metric_cuhk03,
                 device=self.device,
                 memory_budget_mb=self.cfg.retrieval.memory_budget_mb,
+                dtype=self.cfg.retrieval.dtype,
                 rerank=self.cfg.test.rerank,
+                rerank_k1=self.cfg.retrieval.rerank_k1,
+                rerank_k2=self.cfg.retrieval.rerank_k2,
+                rerank_lambda=self.cfg.retrieval.rerank_lambda,
+                rerank_neighbours=self.cfg.retrieval.rerank_neighbours,
             )
             metrics = {f"rank{r}": 100.0 * res.rank(r) for r in split.eval_ranks}
             metrics.update(mAP=100.0 * res.mAP, mINP=100.0 * res.mINP,

@@ -111,7 +111,7 @@ def load_model_weights(
     model: nn.Module,
     path: str | Path,
     strict: bool = True,
-    tolerate: tuple[str, ...] = ("classifier",),
+    tolerate: tuple[str, ...] = ("classifier", "region_heads.weight"),
 ) -> dict[str, Any]:
     """Load weights from ``path`` into ``model``; mismatching architecture is a clear error.
 

@@ -158,6 +158,9 @@ class DistanceKernel:
         self.query, self.gallery, self.metric = query, gallery, metric
         self.device = query.vecs.device
         self._one = torch.ones((), dtype=torch.float32, device=self.device)
+        # 1-element (not 0-dim) constants take part in type promotion: results are float32
+        self._one_1d = torch.ones(1, dtype=torch.float32, device=self.device)
+        self._minus_two = torch.full((1,), -2.0, dtype=torch.float32, device=self.device)
 
     @property
     def num_query(self) -> int:
@@ -189,12 +192,15 @@ class DistanceKernel:
         """
         q = self.query.vecs[q0:q1]
         g = self.gallery.vecs[g0:g1]
-        out = _mm_f32(q, g.t())
+        prod = _mm(q, g.t())  # float32, or the low-precision dtype on CPU
+        # the float32 result; a low-precision product is read once by the finish below
+        out = prod if prod.dtype == torch.float32 else torch.empty_like(prod, dtype=torch.float32)
         if self.metric == "euclidean":
             qn, gn = self.query.sqnorms[q0:q1], self.gallery.sqnorms[g0:g1]
-            return out.mul_(-2).add_(qn.unsqueeze(1)).add_(gn.unsqueeze(0))
+            torch.mul(prod, self._minus_two, out=out)
+            return out.add_(qn.unsqueeze(1)).add_(gn.unsqueeze(0))
         if self.query.weights is None:
-            return out.neg_().add_(1)
+            return torch.sub(self._one_1d, prod, out=out)  # 1 - q̂·ĝ
         wq, wg = self.query.weights[q0:q1], self.gallery.weights[g0:g1]
         n_rows, n_cols = out.shape
         step = n_cols if finish_cols is None else max(1, min(finish_cols, n_cols))
@@ -204,21 +210,20 @@ class DistanceKernel:
             c1 = min(n_cols, c0 + step)
             den = den_buffer[: n_rows * (c1 - c0)].view(n_rows, c1 - c0)
             torch.addmm(self._one, wq, wg[c0:c1].t(), out=den)  # w^q·w^g + 1
-            part = out[:, c0:c1]
-            torch.addcdiv(self._one, part, den, value=-1, out=part)  # 1 - S / den
+            # 1 - S / den, in float32
+            torch.addcdiv(self._one, prod[:, c0:c1], den, value=-1, out=out[:, c0:c1])
         return out
 
 
-def _mm_f32(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """``a @ b`` as float32, accumulating in float32 whatever the input dtype."""
-    if a.dtype == torch.float32:
-        return torch.mm(a, b)
-    if a.device.type == "cuda":
+def _mm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a @ b``: float32 for float32 inputs; for bf16/fp16 float32 output where the backend
+    offers it (CUDA ``out_dtype``), else the low-precision product."""
+    if a.dtype != torch.float32 and a.device.type == "cuda":
         try:
             return torch.mm(a, b, out_dtype=torch.float32)
         except (TypeError, RuntimeError):  # older torch: no out_dtype
             pass
-    return torch.mm(a, b).float()
+    return torch.mm(a, b)
 
 
 def region_weighted_distance(

@@ -18,7 +18,8 @@ def kernel_topk(
     from rganet_reid.evaluation.retrieval import iter_row_blocks, plan_blocks
 
     k = min(k, kernel.num_gallery)
-    plan = plan_blocks(kernel.num_query, kernel.num_gallery, memory_budget_mb)
+    low = kernel.query.vecs.dtype != torch.float32
+    plan = plan_blocks(kernel.num_query, kernel.num_gallery, memory_budget_mb, low)
     out_d = torch.empty((kernel.num_query, k), dtype=torch.float32, device=kernel.device)
     out_i = torch.empty((kernel.num_query, k), dtype=torch.int64, device=kernel.device)
     for rows, chunks in iter_row_blocks(kernel, plan):

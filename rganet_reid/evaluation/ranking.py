@@ -38,9 +38,10 @@ __all__ = ["RankingProtocol", "StreamingRanker", "evaluate_distmat", "orderable_
 
 logger = logging.getLogger(__name__)
 
-# Positives with tied distances are resolved this many rows at a time (bounds a temporary of
-# _TIE_ROWS x chunk width booleans).
-_TIE_ROWS = 64
+# Sort keys pack (row, distance bits, column): rows of a block < 2**15, columns of a chunk
+# part < 2**16. Larger blocks and chunks are split.
+_MAX_ROWS = (1 << 15) - 1
+_MAX_COLS = (1 << 16) - 1
 
 
 class RankingProtocol:
@@ -180,6 +181,12 @@ class StreamingRanker:
         if self.done[rows].any():
             raise ValueError("add_rows() got queries that were already ranked.")
         chunks = list(chunks)
+        if len(rows) > _MAX_ROWS:  # row index must fit the sort key: split the block
+            for s in range(0, len(rows), _MAX_ROWS):
+                self.add_rows(
+                    rows[s : s + _MAX_ROWS], [(g0, c[s : s + _MAX_ROWS]) for g0, c in chunks]
+                )
+            return
         covered = sum(int(c.shape[1]) for _, c in chunks)
         if covered != self.protocol.num_gallery:
             raise ValueError(
@@ -194,22 +201,14 @@ class StreamingRanker:
         tj = _gather(chunks, jr, jc)
         o = np.lexsort((pc, t, pr))  # per row by (distance, gallery index); -0.0 == 0.0
         pr, pc, t = pr[o], pc[o], t[o]
-        tk = (pr << 32) | orderable_key_np(t)  # ascending: rows in order, then distance
         n_rows = len(rows)
         row_start = np.searchsorted(pr, np.arange(n_rows))
         row_end = np.searchsorted(pr, np.arange(n_rows), side="right")
         device = chunks[0][1].device
         t_max = torch.from_numpy(t[row_end - 1]).to(device)  # each row's largest threshold
-        ctx = _Thresholds(
-            t,
-            tk,
-            pr << 32,
-            pc,
-            pr,
-            t_max,
-            torch.from_numpy(pr).to(device),
-            torch.from_numpy(t).to(device),
-        )
+        width = min(_MAX_COLS, max(int(c.shape[1]) for _, c in chunks))
+        mask = torch.empty(n_rows * width, dtype=torch.bool, device=device)  # reused per chunk
+        ctx = _Thresholds(t, orderable_key_np(t), pr << 48, pc, t_max, mask)
         count = np.zeros(len(t), dtype=np.int64)
         for g0, block in chunks:
             count += _chunk_counts(block, g0, ctx)
@@ -279,13 +278,11 @@ class _Thresholds:
     """The positives of one row block, sorted by (row, distance, gallery index)."""
 
     t: np.ndarray  # float32 distances
-    tk: np.ndarray  # int64 sort keys row << 32 | key(t)
-    row_key: np.ndarray  # int64 smallest key of each positive's row
+    tbits: np.ndarray  # int64 orderable bits of t (< 2**32)
+    row_key: np.ndarray  # int64 row << 48: the smallest key of each positive's row
     pc: np.ndarray  # gallery indices
-    pr: np.ndarray  # row (within the block) of each positive
     t_max: torch.Tensor  # (rows,) largest threshold per row, on the chunks' device
-    pr_dev: torch.Tensor  # pr on the device
-    t_dev: torch.Tensor  # t on the device
+    mask: torch.Tensor  # flat bool buffer for the candidate mask of one chunk part
 
 
 def _gather(chunks, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -302,30 +299,26 @@ def _gather(chunks, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
 
 def _chunk_counts(block: torch.Tensor, g0: int, th: _Thresholds) -> np.ndarray:
     """For each positive ``k``: how many items of this chunk precede it, i.e.
-    ``(d, g) < (t_k, pc_k)``.
+    ``(d, g) < (t_k, pc_k)`` (distance, then gallery index).
 
-    Only items with ``d <= t_max`` of their row can precede a positive ("candidates"). Their
-    sort keys ``row << 32 | key(d)`` are sorted once; each positive's count is then two
-    binary searches into them (no per-item search, no per-row sort of the gallery).
+    Only items with ``d <= t_max`` of their row can precede a positive ("candidates"). Each
+    candidate becomes one int64 key ``row << 48 | bits(d) << 16 | column`` whose order *is*
+    the ranking order, ties included; the keys are sorted once and each positive's count is
+    a binary search for its own key. No per-item search, no per-row sort of the gallery.
     """
     count = np.zeros(len(th.t), dtype=np.int64)
-    cr, cc = (block <= th.t_max.unsqueeze(1)).nonzero(as_tuple=True)
-    if len(cr) == 0:
-        return count
-    keys = _sort_int64((cr << 32) | orderable_key(block[cr, cc]))
-    lo = _search(keys, th.tk, "left")
-    count += lo - _search(keys, th.row_key, "left")
-    # ties (equal distance): earlier gallery index first. An item equal to t_k is the positive
-    # itself when it lies in this chunk; anything more is a real tie, resolved by index.
-    n_equal = _search(keys, th.tk, "right") - lo
-    in_chunk = (th.pc >= g0) & (th.pc < g0 + block.shape[1])
-    tie_k = np.flatnonzero(n_equal > in_chunk)
-    for start in range(0, len(tie_k), _TIE_ROWS):
-        part = torch.from_numpy(tie_k[start : start + _TIE_ROWS]).to(block.device)
-        eq_r, eq_c = (block[th.pr_dev[part]] == th.t_dev[part].unsqueeze(1)).nonzero(as_tuple=True)
-        part_np, eq_r, eq_c = part.cpu().numpy(), eq_r.cpu().numpy(), eq_c.cpu().numpy()
-        before = eq_c + g0 < th.pc[part_np[eq_r]]
-        count += np.bincount(part_np[eq_r[before]], minlength=len(th.t))
+    for c0 in range(0, block.shape[1], _MAX_COLS):
+        part = block[:, c0 : c0 + _MAX_COLS]
+        mask = th.mask[: part.numel()].view(part.shape)
+        torch.le(part, th.t_max.unsqueeze(1), out=mask)
+        cr, cc = mask.nonzero(as_tuple=True)
+        if len(cr) == 0:
+            continue
+        keys = _sort_int64((cr << 48) | (orderable_key(part[cr, cc]) << 16) | cc)
+        # a positive's column relative to this part, clipped: before the part -> 0 (equal
+        # distances here come after it), after the part -> 2**16 (they all come before it)
+        col = np.clip(th.pc - (g0 + c0), 0, 1 << 16)
+        count += _search(keys, th.row_key + (th.tbits << 16) + col) - _search(keys, th.row_key)
     return count
 
 
@@ -352,12 +345,12 @@ def _sort_int64(keys: torch.Tensor) -> torch.Tensor:
     return torch.sort(keys).values
 
 
-def _search(sorted_keys: torch.Tensor, needles: np.ndarray, side: str) -> np.ndarray:
-    """``searchsorted`` of host ``needles`` into device ``sorted_keys``, as a host array."""
+def _search(sorted_keys: torch.Tensor, needles: np.ndarray) -> np.ndarray:
+    """How many ``sorted_keys`` are strictly below each host needle, as a host array."""
     if sorted_keys.device.type == "cpu":
-        return np.searchsorted(sorted_keys.numpy(), needles, side=side)
+        return np.searchsorted(sorted_keys.numpy(), needles, side="left")
     n = torch.from_numpy(needles).to(sorted_keys.device)
-    return torch.searchsorted(sorted_keys, n, right=side == "right").cpu().numpy()
+    return torch.searchsorted(sorted_keys, n).cpu().numpy()
 
 
 def _single_shot_cmc(order, q_pid, q_camid, g_pids, g_camids, max_rank) -> np.ndarray:

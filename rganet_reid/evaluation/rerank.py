@@ -40,6 +40,10 @@ logger = logging.getLogger(__name__)
 _EXTRA = 8  # neighbours kept beyond k1+1, so ties at the cut can be re-ordered exactly
 _ROWS = 1024  # points per vectorised k-reciprocal step
 _FAR = 16  # farthest-point candidates per point for the row maxima in index mode
+_PAIR_BATCH = 8192  # explicit pair distances computed at once
+_PAIRS = 1 << 22  # Jaccard pairs expanded at once (bounds its temporaries to ~150 MB)
+# index mode defaults: an IVF index over global features, candidates re-scored with Eq. 10
+_INDEX_DEFAULTS = {"index_type": "ivf", "search_vectors": "global", "candidates": 64, "nprobe": 32}
 
 
 class Neighbours:
@@ -67,7 +71,8 @@ def exact_neighbours(kernel: DistanceKernel, k: int, memory_budget_mb: int) -> N
     idx = torch.empty((n, k), dtype=torch.int64)
     dist = torch.empty((n, k), dtype=torch.float32)
     row_max = torch.empty(n, dtype=torch.float32)
-    plan = plan_blocks(n, kernel.num_gallery, memory_budget_mb)
+    low = kernel.query.vecs.dtype != torch.float32
+    plan = plan_blocks(n, kernel.num_gallery, memory_budget_mb, low)
     for rows, chunks in iter_row_blocks(kernel, plan):
         best_d = best_i = None
         hi = lo = None
@@ -91,7 +96,7 @@ def index_neighbours(points: FeatureSet, k: int, index_options: dict | None = No
     re-scored exactly); row maxima from a farthest-point search (negated queries)."""
     from rganet_reid.evaluation.index import GalleryIndex
 
-    opts = dict(index_options or {})
+    opts = {**_INDEX_DEFAULTS, **(index_options or {})}
     search_opts = {
         key: opts.pop(key) for key in ("candidates", "nprobe", "ef_search") if key in opts
     }
@@ -124,14 +129,22 @@ def _negated(points: FeatureSet) -> FeatureSet:
 
 
 def _pair_distances(emb: Embedding, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-    """Eq. 10 / cosine distance for explicit (row, col) pairs of one embedding."""
-    s = (emb.vecs[rows].float() * emb.vecs[cols].float()).sum(-1)
-    if emb.sqnorms is not None:  # euclidean (squared, as torchreid)
-        return emb.sqnorms[rows] + emb.sqnorms[cols] - 2 * s
-    if emb.weights is None:
-        return 1 - s
-    den = (emb.weights[rows] * emb.weights[cols]).sum(-1) + 1
-    return 1 - s / den
+    """Eq. 10 / cosine / euclidean distance for explicit (row, col) pairs of one embedding,
+    ``_PAIR_BATCH`` pairs at a time (each gathers two rows of width K)."""
+    shape = rows.shape
+    rows, cols = rows.reshape(-1), cols.reshape(-1)
+    out = torch.empty(len(rows), dtype=torch.float32)
+    for s in range(0, len(rows), _PAIR_BATCH):
+        r, c = rows[s : s + _PAIR_BATCH], cols[s : s + _PAIR_BATCH]
+        dot = (emb.vecs[r].float() * emb.vecs[c].float()).sum(-1)
+        if emb.sqnorms is not None:  # euclidean (squared, as torchreid)
+            d = emb.sqnorms[r] + emb.sqnorms[c] - 2 * dot
+        elif emb.weights is None:
+            d = 1 - dot
+        else:
+            d = 1 - dot / ((emb.weights[r] * emb.weights[c]).sum(-1) + 1)
+        out[s : s + len(r)] = d.cpu()
+    return out.view(shape)
 
 
 def k_reciprocal_vectors(nb: Neighbours, emb: Embedding, k1: int, k2: int) -> sp.csr_matrix:
@@ -197,9 +210,10 @@ def _lookup_orig(nb: Neighbours, emb: Embedding, rr: torch.Tensor, cc: torch.Ten
     return orig
 
 
-def _jaccard_block(v_rows: sp.csr_matrix, v_gallery_csc: sp.csc_matrix) -> np.ndarray:
+def _jaccard_block(v_rows: sp.csr_matrix, v_gallery_csc: sp.csc_matrix) -> torch.Tensor:
     """``1 - m / (2 - m)`` with ``m[i, j] = Σ_k min(V[i,k], V[j,k])`` for the given query rows
-    against all gallery rows (dense ``(b, G)``, float32)."""
+    against all gallery rows (dense ``(b, G)``, float32). Shared columns are expanded at most
+    ``_PAIRS`` (query entry, gallery entry) pairs at a time."""
     b, g = v_rows.shape[0], v_gallery_csc.shape[0]
     acc = torch.zeros(b * g, dtype=torch.float32)
     coo = v_rows.tocoo()
@@ -207,12 +221,21 @@ def _jaccard_block(v_rows: sp.csr_matrix, v_gallery_csc: sp.csc_matrix) -> np.nd
     qi, qk, qv = coo.row[order], coo.col[order], coo.data[order]
     ptr, gidx, gval = v_gallery_csc.indptr, v_gallery_csc.indices, v_gallery_csc.data
     n_each = ptr[qk + 1] - ptr[qk]
-    starts = np.repeat(ptr[qk], n_each)
-    within = np.arange(n_each.sum()) - np.repeat(np.cumsum(n_each) - n_each, n_each)
-    pos = starts + within
-    j = gidx[pos]
-    m = np.minimum(np.repeat(qv, n_each), gval[pos])
-    acc.index_add_(0, torch.from_numpy(np.repeat(qi, n_each) * g + j), torch.from_numpy(m))
+    ends = np.cumsum(n_each)
+    start = 0
+    while start < len(qk):  # whole query entries per step, about _PAIRS expanded pairs each
+        stop = max(start + 1, int(np.searchsorted(ends, ends[start] - n_each[start] + _PAIRS)))
+        sl = slice(start, stop)
+        ne = n_each[sl]
+        pos = (
+            np.repeat(ptr[qk[sl]], ne)
+            + np.arange(int(ne.sum()))
+            - np.repeat(np.cumsum(ne) - ne, ne)
+        )
+        m = np.minimum(np.repeat(qv[sl], ne), gval[pos])
+        key = np.repeat(qi[sl].astype(np.int64) * g, ne) + gidx[pos]
+        acc.index_add_(0, torch.from_numpy(key), torch.from_numpy(m))
+        start = stop
     t = acc.view(b, g)
     return 1 - t / (2.0 - t)
 
@@ -312,7 +335,9 @@ def rerank_evaluate(
         _rows(emb, torch.from_numpy(valid)), _rows(emb, slice(nq, None)), metric
     )
     # the Jaccard block is a dense (rows x G) float32 too: budget for two row blocks
-    plan = plan_blocks(len(valid), len(gallery), max(1, memory_budget_mb // 2))
+    plan = plan_blocks(
+        len(valid), len(gallery), max(1, memory_budget_mb // 2), dtype != torch.float32
+    )
     for rows, chunks in iter_row_blocks(kernel, plan):
         d = torch.cat([c for _, c in chunks], dim=1)
         q_rows = valid[rows]

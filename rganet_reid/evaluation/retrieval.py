@@ -31,18 +31,22 @@ class BlockPlan:
     cols: int
 
 
-def plan_blocks(num_rows: int, num_cols: int, memory_budget_mb: int) -> BlockPlan:
+def plan_blocks(
+    num_rows: int, num_cols: int, memory_budget_mb: int, low_precision: bool = False
+) -> BlockPlan:
     """Largest blocks whose working memory fits ``memory_budget_mb`` (half for the held row
-    block, half for one chunk's temporaries)."""
+    block, half for one chunk's temporaries). A bf16/fp16 GEMM on CPU also holds its 2-byte
+    product next to the float32 block."""
     if memory_budget_mb <= 0:
         raise ValueError(f"memory_budget_mb must be positive; got {memory_budget_mb}.")
     budget = memory_budget_mb * 2**20
-    rows = budget // 2 // (num_cols * _ROW_BYTES)
+    row_bytes = _ROW_BYTES + (2 if low_precision else 0)
+    rows = budget // 2 // (num_cols * row_bytes)
     if rows < 1:
         raise ValueError(
             f"memory_budget_mb={memory_budget_mb} cannot hold one distance row of "
             f"{num_cols} gallery items; raise it to at least "
-            f"{-(-2 * num_cols * _ROW_BYTES // 2**20)} MB, or search a GalleryIndex instead."
+            f"{-(-2 * num_cols * row_bytes // 2**20)} MB, or search a GalleryIndex instead."
         )
     rows = int(min(rows, max(num_rows, 1)))
     n_blocks = -(-max(num_rows, 1) // rows)
@@ -159,7 +163,7 @@ def evaluate_retrieval(
         embed(gallery, metric, device, dtype),
         metric,
     )
-    plan = plan_blocks(len(rows), len(gallery), memory_budget_mb)
+    plan = plan_blocks(len(rows), len(gallery), memory_budget_mb, dtype != torch.float32)
     logger.info(
         "evaluate_retrieval: %d valid queries x %d gallery, width %d, blocks %d rows x %d cols "
         "on %s (%s)",

@@ -6,6 +6,8 @@ return ``(total, {term: float})`` — the terms the engine logs.
 
 from __future__ import annotations
 
+import logging
+
 import torch
 from torch import nn
 from yacs.config import CfgNode
@@ -15,6 +17,8 @@ from rganet_reid.losses.ram_loss import RegionAssessmentLoss
 from rganet_reid.losses.registry import LOSSES
 from rganet_reid.losses.seg_loss import SegmentationLoss
 from rganet_reid.losses.triplet import HardTripletLoss, RegionTripletLoss
+
+logger = logging.getLogger(__name__)
 
 
 @LOSSES.register("rganet")
@@ -52,10 +56,11 @@ class RGANetLoss(nn.Module):
     def from_config(cls, cfg: CfgNode, num_classes: int = 0) -> RGANetLoss:
         seg_weight = float(cfg.rganet.seg.weight_stage2)
         if seg_weight > 0 and cfg.rganet.regions != "rgm":
-            raise ValueError(
-                f"rganet.seg.weight_stage2={seg_weight} needs regions=rgm (masks come from the "
-                f"RGM), but rganet.regions={cfg.rganet.regions!r}."
-            )
+            # Only the RGM predicts masks; the Table V rows without it (none / stripes) keep the
+            # rest of the recipe, so one config serves the whole ablation.
+            logger.info("rganet.seg.weight_stage2=%s ignored: regions=%r predicts no masks",
+                        seg_weight, cfg.rganet.regions)
+            seg_weight = 0.0
         return cls(
             IDLoss.from_config(cfg, num_classes),
             HardTripletLoss.from_config(cfg, num_classes),

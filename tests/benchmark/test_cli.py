@@ -10,6 +10,7 @@ from bench_helpers import metrics, write_run
 from rganet_reid.benchmark.cli import main
 from rganet_reid.benchmark.runner import plan_runs
 from rganet_reid.benchmark.spec import load_spec, spec_from_models
+from rganet_reid.benchmark.tables import parse_markdown
 
 REPO = Path(__file__).resolve().parents[2]
 OCC = "synthocc_occluded"
@@ -67,8 +68,10 @@ def test_collect_writes_all_formats_and_rewrites_each_readme_section(tmp_path, c
     text = readme.read_text()
     assert "stale" not in text and "Text between tables stays." in text
     lb = text.split("<!-- table:lb -->")[1].split("<!-- /table:lb -->")[0]
-    assert "| ResNet-18 |" in lb and "| PCB |" in lb
-    assert "Made by `rganet-benchmark --spec" in lb and "Test CPU" in lb and "wall time 12 s" in lb
+    headers, rows = parse_markdown(lb)
+    assert [r[headers.index("Model")] for r in rows] == ["ResNet-18", "PCB"]
+    assert "Made by `rganet-benchmark --spec" in lb and "Test CPU" in lb
+    assert "wall time 25 s" in lb  # two runs of 12.5 s each
     t7 = text.split("<!-- table:t7 -->")[1]
     assert "FPS (img/s)" in t7
     assert "Test table lb" in capsys.readouterr().out
@@ -94,6 +97,10 @@ def test_command_line_models_and_overrides_find_their_runs(tmp_path, capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "resnet18" in out and "31.0" in out and "pcb_p4" in out
+    # overrides right after the greedy --models list are still overrides
+    assert main(["--out", str(tmp_path), "--mode", "collect", "--name", "cli", "--max-epoch",
+                 "1", "--protocols", OCC, "--models", "resnet18", "pcb_p4", "train.lr",
+                 "0.01"]) == 0
     # another learning rate is another training config: nothing stored for it
     assert main([*argv[:-2], "train.lr", "0.02"]) == 2
 
@@ -102,3 +109,19 @@ def test_tools_benchmark_script_runs():
     proc = subprocess.run([sys.executable, str(REPO / "tools" / "benchmark.py"), "--help"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "--spec" in proc.stdout and "--readme" in proc.stdout
+
+
+def test_a_sweep_table_brings_its_plot_next_to_the_readme(tmp_path):
+    path = tmp_path / "f3.yaml"
+    path.write_text("name: f3\nshape: sweep\nprotocols: [synthocc_occluded]\nsweeps:\n"
+                    "  - base: {label: RGM, model: rganet_tiny}\n"
+                    "    values: {rganet.gamma: [5, 20, 50]}\n")
+    _fake_runs(load_spec(path), tmp_path / "out" / "runs")
+    readme = tmp_path / "docs" / "README.md"
+    readme.parent.mkdir()
+    readme.write_text("<!-- table:f3 -->\n<!-- /table:f3 -->\n")
+    assert main(["--spec", str(path), "--out", str(tmp_path / "out"), "--mode", "collect",
+                 "--readme", str(readme)]) == 0
+    assert (tmp_path / "out" / "f3" / "f3.png").is_file()
+    assert (readme.parent / "figures" / "f3.png").read_bytes()[:4] == b"\x89PNG"
+    assert "](figures/f3.png)" in readme.read_text()

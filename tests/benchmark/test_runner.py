@@ -4,10 +4,13 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from rganet_reid.benchmark.leaderboard import collect_runs, merge_seeds
 from rganet_reid.benchmark.runner import BenchmarkRunError, execute, plan_runs, run_benchmark
-from rganet_reid.benchmark.spec import spec_from_dict
+from rganet_reid.benchmark.spec import ThroughputSettings, spec_from_dict
+from rganet_reid.benchmark.throughput import count_parameters
+from rganet_reid.engine.builder import build_model
 
 REPO = Path(__file__).resolve().parents[2]
 OCC, PARTIAL = "synthocc_occluded", "synthocc_partial"
@@ -25,6 +28,16 @@ def _spec(protocols):
 
 def _results(run_dir):
     return json.loads((run_dir / "results.json").read_text())["results"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Training here is tiny: one thread avoids oversubscribing a shared, loaded CPU (where
+    two threads were measured 10x slower)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +61,11 @@ def test_both_models_train_evaluate_and_are_measured(trained):
         assert 0.0 <= _results(plan.run_dir)[OCC]["mAP"] <= 100.0
     rows = merge_seeds(collect_runs(plans), ["RGANet", "OSNet"])
     assert [(r.entry, r.protocol) for r in rows] == [("RGANet", OCC), ("OSNet", OCC)]
-    # RGANet's deployed model has no text encoder: fewer parameters than the trained one had
     assert rows[0].descriptor["rganet.regions"] == "rgm"
+    # RGANet is counted as deployed: cached prototypes, no text encoder
+    fresh = build_model(plans[0].cfg, num_classes=16)  # tiny SynthOcc: 16 training ids
+    assert fresh.prompt.text_encoder is not None
+    assert rows[0].params.mean < count_parameters(fresh)
 
 
 def test_a_new_protocol_on_the_same_training_data_is_only_evaluated(trained, synthocc_root):
@@ -73,8 +89,16 @@ def test_a_new_protocol_on_the_same_training_data_is_only_evaluated(trained, syn
 def test_an_up_to_date_run_is_not_retrained(trained):
     _, plans = trained
     mtime = (plans[1].run_dir / "bench.json").stat().st_mtime_ns
-    execute(plans[1])
+    execute(plans[1], throughput=_spec([OCC]).throughput)
     assert (plans[1].run_dir / "bench.json").stat().st_mtime_ns == mtime
+
+
+def test_other_throughput_settings_are_re_measured_without_retraining(trained):
+    _, plans = trained
+    weights = (plans[1].run_dir / "model.pth").stat().st_mtime_ns
+    record = execute(plans[1], throughput=ThroughputSettings(batch_size=2, warmup=0, repeats=1))
+    assert record["action"] == "evaluate" and record["inference"]["batch_size"] == 2
+    assert (plans[1].run_dir / "model.pth").stat().st_mtime_ns == weights
 
 
 def test_re_evaluation_needs_trained_weights(tmp_path, synthocc_root):

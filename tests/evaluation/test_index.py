@@ -53,8 +53,8 @@ def test_approximate_search_recall_at_10_is_above_floor(index_type, params):
     idx = GalleryIndex.build(g, index_type=index_type, nlist=64)
     res = idx.search(q, 10, candidates=100, **params)
     _, exact_i = exact_topk(q, g, 10, device="cpu")
-    # fixed synthetic set (seed 2): the stated floor for these settings is 0.95
-    assert recall_at_k(torch.from_numpy(res.indices), exact_i, 10) >= 0.95
+    # fixed synthetic set (seed 2): measured 0.996 (IVF) and 1.0 (HNSW); the stated floor is 0.98
+    assert recall_at_k(torch.from_numpy(res.indices), exact_i, 10) >= 0.98
 
 
 def test_load_reports_missing_or_inconsistent_files(tmp_path):

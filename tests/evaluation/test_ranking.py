@@ -141,12 +141,15 @@ def test_minp_matches_definition_on_sorted_ranking():
     assert evaluate_distmat(dist, qp, gp, qc, gc).mINP == pytest.approx(np.mean(inps), abs=1e-12)
 
 
-def test_tie_resolution_in_small_row_groups(monkeypatch):
-    monkeypatch.setattr(ranking_mod, "_TIE_ROWS", 1)
+def test_blocks_and_chunks_split_to_fit_the_sort_key(monkeypatch):
+    # rows and columns are packed into 64-bit sort keys; over-large blocks are split. Shrink
+    # the limits so the split paths run (with ties crossing the column splits).
+    monkeypatch.setattr(ranking_mod, "_MAX_ROWS", 3)
+    monkeypatch.setattr(ranking_mod, "_MAX_COLS", 7)
     rng = np.random.default_rng(4)
     qp, qc = _ids(rng, 20, 4, 2)
     gp, gc = _ids(rng, 100, 4, 2)
-    _assert_same_as_torchreid(rng.integers(0, 3, (20, 100)), qp, gp, qc, gc)
+    _assert_same_as_torchreid(rng.integers(0, 3, (20, 100)), qp, gp, qc, gc, rows_per_block=8)
 
 
 def test_bad_inputs_raise_clear_errors():

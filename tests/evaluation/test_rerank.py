@@ -53,7 +53,12 @@ def test_index_neighbours_with_exhaustive_candidates_match_exact_rerank():
     g = random_featureset(rng, 150, 10, 3, dim=16, id_noise=1.0)
     exact = rerank_distance(q, g, k1=6, k2=3)
     # a flat index with every point as a candidate finds the same neighbours and row maxima
-    opts = {"index_type": "flat", "region_dtype": "float32", "candidates": 1000}
+    opts = {
+        "index_type": "flat",
+        "search_vectors": "fused",
+        "region_dtype": "float32",
+        "candidates": 1000,
+    }
     via_index = rerank_distance(q, g, k1=6, k2=3, neighbours="index", index_options=opts)
     # (rescoring rounds differently from the GEMM: equal up to float32 noise)
     np.testing.assert_allclose(via_index.numpy(), exact.numpy(), atol=1e-4)

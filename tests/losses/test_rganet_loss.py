@@ -76,10 +76,17 @@ def test_stage2_seg_weight_adds_weighted_lseg_and_needs_masks():
     assert parts["loss_seg"] == pytest.approx(0.5 * float(seg), rel=1e-5)
     with pytest.raises(ValueError, match="load_masks"):
         loss(out, PIDS, None)
-    bad = _cfg(regions="stripes")
-    bad.rganet.seg.weight_stage2 = 0.5
-    with pytest.raises(ValueError, match="regions=rgm"):
-        build_loss(bad, C)
+
+
+
+def test_stage2_seg_weight_is_off_for_region_types_without_masks():
+    """Table V rows without the RGM (none / stripes) share the RGM config; L_seg drops out."""
+    cfg = _cfg(regions="stripes")
+    cfg.rganet.seg.weight_stage2 = 0.5
+    loss = build_loss(cfg, C)
+    assert not loss.needs_masks
+    _, parts = loss(_outputs(), PIDS, None)
+    assert "loss_seg" not in parts
 
 
 def test_stage1_loss_is_lseg_and_explains_missing_masks():
