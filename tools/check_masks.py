@@ -23,38 +23,31 @@ from tabulate import tabulate
 
 from rganet_reid.data.datasets import DATASETS
 from rganet_reid.data.datasets.base import DatasetLayoutError
-from rganet_reid.data.masks import (
-    MASK_SUFFIX,
-    MaskFormatError,
-    MaskLabelError,
-    MaskNotFoundError,
-    MaskSizeError,
-    image_hw,
-    mask_path_for,
-    read_mask,
-)
+from rganet_reid.data import masks
+from rganet_reid.data.masks import mask_path_for
 
-CATEGORIES = {
-    MaskNotFoundError: "missing",
-    MaskFormatError: "unreadable",
-    MaskSizeError: "mis-sized",
-    MaskLabelError: "out-of-range",
-}
+#: Report rows, in order: the categories of the mask errors, then images that do not open.
+CATEGORIES = (
+    *(e.category for e in (masks.MaskNotFoundError, masks.MaskFormatError,
+                           masks.MaskSizeError, masks.MaskLabelError)),
+    "unreadable image",
+)
 
 
 def check_one(img_path: str, mask_path: Path, num_labels: int | None,
               ignore_label: int | None) -> tuple[str, str] | None:
     """``(category, message)`` when the mask of ``img_path`` is bad, else ``None``."""
     if not mask_path.is_file():
-        return "missing", f"{mask_path} (image {img_path})"
+        return masks.MaskNotFoundError.category, f"{mask_path} (image {img_path})"
     try:
-        hw = image_hw(img_path)
+        hw = masks.image_hw(img_path)
     except OSError as err:
         return "unreadable image", f"{img_path}: {err}"
     try:
-        read_mask(mask_path, expected_hw=hw, num_labels=num_labels, ignore_label=ignore_label)
-    except tuple(CATEGORIES) as err:
-        return CATEGORIES[type(err)], str(err)
+        masks.read_mask(mask_path, expected_hw=hw, num_labels=num_labels,
+                        ignore_label=ignore_label)
+    except masks.MaskError as err:
+        return err.category, str(err)
     return None
 
 
@@ -89,8 +82,7 @@ def check_masks(name: str, root: str, mask_root: str, splits: list[str] | None =
     if scan.problems():
         lines.append(f"Note: {len(scan.problems())} dataset file name(s) are malformed and "
                      "were not checked; run tools/verify_dataset.py.")
-    counts = [(cat, len(found.get(cat, []))) for cat in
-              ("missing", "unreadable", "mis-sized", "out-of-range", "unreadable image")]
+    counts = [(cat, len(found.get(cat, []))) for cat in CATEGORIES]
     lines.append(tabulate([("checked", len(jobs)), *counts], headers=["masks", "count"],
                           tablefmt="simple"))
     problems = sum(n for _, n in counts)
@@ -104,7 +96,7 @@ def check_masks(name: str, root: str, mask_root: str, splits: list[str] | None =
     if orphans:
         lines.append(f"\nNote: {len(orphans)} mask file(s) under the mask root match no image "
                      f"of {name}, e.g. {orphans[0]}")
-        if len(found.get("missing", [])) == len(jobs):
+        if len(found.get(masks.MaskNotFoundError.category, [])) == len(jobs):
             lines.append("Every mask is missing while other PNGs exist: the mask tree must "
                          f"mirror the tree below {scan.dataset_dir} (see docs/datasets.md).")
     lines.append("\nResult: " + ("OK" if problems == 0 else f"{problems} problem(s)"))
@@ -116,7 +108,7 @@ def _pngs(root: Path) -> list[Path]:
         return []
     out = []
     for dirpath, _dirs, files in os.walk(root):
-        out += [Path(dirpath) / f for f in files if f.lower().endswith(MASK_SUFFIX)]
+        out += [Path(dirpath) / f for f in files if f.lower().endswith(masks.MASK_SUFFIX)]
     return sorted(out)
 
 

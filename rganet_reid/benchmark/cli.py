@@ -200,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rganet_reid.benchmark.runner import BenchmarkRunError, plan_runs, run_benchmark
     from rganet_reid.benchmark.spec import SpecError
     from rganet_reid.benchmark.tables import ReadmeError, to_terminal
-    from rganet_reid.cli.main import user_errors
+    from rganet_reid.cli.main import report_user_error, user_errors
     from rganet_reid.utils.logging import setup_logging
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -232,9 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             update_readme(Path(args.readme), tables, figures)
             print(f"Updated {len(tables)} table(s) in {args.readme}")
     except errors as err:
-        logger.error("%s: %s", type(err).__name__, err.args[0] if err.args else err)
-        logger.debug("traceback", exc_info=True)
-        return 2
+        return report_user_error(err, logger)
     return 0
 
 

@@ -94,6 +94,13 @@ def user_errors() -> tuple[type[BaseException], ...]:
             PretrainedWeightsError, KeyError, FileNotFoundError, ValueError)
 
 
+def report_user_error(err: BaseException, log: logging.Logger = logger) -> int:
+    """Log a user-input error as one line (traceback only at debug level); returns exit code 2."""
+    log.error("%s: %s", type(err).__name__, err.args[0] if err.args else err)
+    log.debug("traceback", exc_info=True)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from rganet_reid.utils.logging import setup_logging
 
@@ -106,9 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.info("Config:\n%s", cfg.dump())
         run(cfg)
     except errors as err:
-        logger.error("%s: %s", type(err).__name__, err.args[0] if err.args else err)
-        logger.debug("traceback", exc_info=True)
-        return 2
+        return report_user_error(err)
     return 0
 
 

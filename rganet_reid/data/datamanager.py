@@ -117,6 +117,15 @@ class ReIDDataManager:
         self.train_set = ReIDSampleDataset(combined.train, build_train_transform(cfg), mask_paths)
 
     def _build_train_loader(self, cfg: CfgNode) -> DataLoader:
+        if cfg.sampler.train_sampler == "RandomIdentitySampler":
+            per_batch = cfg.train.batch_size // max(cfg.sampler.num_instances, 1)
+            if cfg.train.batch_size < cfg.sampler.num_instances or per_batch > self.num_train_pids:
+                raise ValueError(
+                    f"RandomIdentitySampler draws train.batch_size / sampler.num_instances = "
+                    f"{cfg.train.batch_size} / {cfg.sampler.num_instances} identities per batch, "
+                    f"but the training set has {self.num_train_pids}; lower train.batch_size or "
+                    "raise sampler.num_instances."
+                )
         sampler = torchreid_sampler.build_train_sampler(
             self.train_set.items,
             cfg.sampler.train_sampler,

@@ -52,22 +52,23 @@ class PublishedStats:
     extra: dict[str, SplitCount] = field(default_factory=dict)
 
 
+def _counts(**splits: tuple[int, int]) -> dict[str, SplitCount]:
+    """``{split: SplitCount(ids, images)}`` from ``split=(ids, images)`` keywords."""
+    return {split: SplitCount(ids, images) for split, (ids, images) in splits.items()}
+
+
 PUBLISHED: dict[str, PublishedStats] = {
     "occluded_duke": PublishedStats(
         title="Occluded-DukeMTMC",
         reference="Miao et al., Pose-Guided Feature Alignment for Occluded Person ReID, "
         "ICCV 2019 (Table 1)",
-        splits={
-            "train": SplitCount(702, 15_618),
-            "query": SplitCount(519, 2_210),
-            "gallery": SplitCount(1_110, 17_661),
-        },
+        splits=_counts(train=(702, 15_618), query=(519, 2_210), gallery=(1_110, 17_661)),
         cameras=8,
     ),
     "occluded_reid": PublishedStats(
         title="Occluded-REID",
         reference="Zhuo et al., Occluded Person Re-identification, ICME 2018",
-        splits={"query": SplitCount(200, 1_000), "gallery": SplitCount(200, 1_000)},
+        splits=_counts(query=(200, 1_000), gallery=(200, 1_000)),
         cameras=None,
         train_on="market1501",
         note="5 occluded (query) + 5 whole-body (gallery) images per identity; test-only.",
@@ -75,7 +76,7 @@ PUBLISHED: dict[str, PublishedStats] = {
     "partial_reid": PublishedStats(
         title="Partial-REID",
         reference="Zheng et al., Partial Person Re-identification, ICCV 2015",
-        splits={"query": SplitCount(60, 300), "gallery": SplitCount(60, 300)},
+        splits=_counts(query=(60, 300), gallery=(60, 300)),
         cameras=None,
         train_on="market1501",
         metrics=("Rank-1", "Rank-3"),
@@ -85,7 +86,7 @@ PUBLISHED: dict[str, PublishedStats] = {
         title="Partial-iLIDS",
         reference="He et al., Deep Spatial Feature Reconstruction for Partial Person ReID, "
         "CVPR 2018",
-        splits={"query": SplitCount(119, 119), "gallery": SplitCount(119, 119)},
+        splits=_counts(query=(119, 119), gallery=(119, 119)),
         cameras=None,
         train_on="market1501",
         metrics=("Rank-1", "Rank-3"),
@@ -94,11 +95,7 @@ PUBLISHED: dict[str, PublishedStats] = {
     "market1501": PublishedStats(
         title="Market-1501",
         reference="Zheng et al., Scalable Person Re-identification: A Benchmark, ICCV 2015",
-        splits={
-            "train": SplitCount(751, 12_936),
-            "query": SplitCount(750, 3_368),
-            "gallery": SplitCount(751, 15_913),
-        },
+        splits=_counts(train=(751, 12_936), query=(750, 3_368), gallery=(751, 15_913)),
         cameras=6,
         note="Junk images (pid -1) are not loaded; the gallery's 751 ids are 750 people plus "
         "the distractor id 0000.",
@@ -107,15 +104,11 @@ PUBLISHED: dict[str, PublishedStats] = {
         title="MSMT17",
         reference="Wei et al., Person Transfer GAN to Bridge Domain Gap for Person ReID, "
         "CVPR 2018",
-        splits={
-            "train": SplitCount(1_041, 30_248),
-            "query": SplitCount(3_060, 11_659),
-            "gallery": SplitCount(3_060, 82_161),
-        },
+        splits=_counts(train=(1_041, 30_248), query=(3_060, 11_659), gallery=(3_060, 82_161)),
         cameras=15,
         note="train = list_train.txt; list_val.txt adds 2,373 images of the same 1,041 ids "
         "(32,621 in all), loaded into train only with data.combineall.",
-        extra={"val": SplitCount(1_041, 2_373)},
+        extra=_counts(val=(1_041, 2_373)),
     ),
 }
 

@@ -31,23 +31,36 @@ _LABEL_MODES = ("L", "P", "I;16", "I;16L", "I;16B", "I")
 
 
 class MaskError(ValueError):
-    """A part mask is missing or does not satisfy the documented format."""
+    """A part mask is missing or does not satisfy the documented format.
+
+    ``category`` names the kind of problem in reports (``tools/check_masks.py``).
+    """
+
+    category = "invalid"
 
 
 class MaskNotFoundError(MaskError, FileNotFoundError):
     """No mask file at the path the image maps to."""
 
+    category = "missing"
+
 
 class MaskFormatError(MaskError):
     """The file is not a readable single-channel PNG label map."""
+
+    category = "unreadable"
 
 
 class MaskSizeError(MaskError):
     """The mask's height × width differs from its image's."""
 
+    category = "mis-sized"
+
 
 class MaskLabelError(MaskError):
     """The mask holds a label outside ``0..num_labels-1``."""
+
+    category = "out-of-range"
 
 
 def mask_path_for(

@@ -316,7 +316,9 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                 rerank_lambda=self.cfg.retrieval.rerank_lambda,
                 rerank_neighbours=self.cfg.retrieval.rerank_neighbours,
             )
-            metrics = {f"rank{r}": 100.0 * res.rank(r) for r in split.eval_ranks}
+            # a rank past the gallery size retrieves the whole gallery: CMC at G
+            metrics = {f"rank{r}": 100.0 * res.rank(min(r, len(res.cmc)))
+                       for r in split.eval_ranks}
             metrics.update(mAP=100.0 * res.mAP, mINP=100.0 * res.mINP,
                            num_query=len(split.query), num_gallery=len(split.gallery),
                            num_valid_queries=res.num_valid_queries, extract_s=extract_s)

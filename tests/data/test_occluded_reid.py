@@ -12,7 +12,8 @@ from rganet_reid.compat import register_image_dataset, torchreid_datasets, torch
 from rganet_reid.data.datasets import DATASETS
 from rganet_reid.data.datasets.base import DatasetLayoutError
 from rganet_reid.data.datasets.layout import MalformedFileNameError
-from rganet_reid.data.datasets.occluded_reid import GALLERY_CAMID, QUERY_CAMID, OccludedREID
+from rganet_reid.data.datasets.occluded_reid import OccludedREID
+from rganet_reid.data.datasets.published import GALLERY_CAMID, QUERY_CAMID
 
 
 def test_published_layout_reads_per_id_tif_folders_with_query_and_gallery_cameras(tmp_path,

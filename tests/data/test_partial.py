@@ -11,12 +11,8 @@ from rganet_reid.compat import register_image_dataset, torchreid_datasets
 from rganet_reid.data.datasets import DATASETS
 from rganet_reid.data.datasets.base import DatasetLayoutError
 from rganet_reid.data.datasets.layout import MalformedFileNameError
-from rganet_reid.data.datasets.partial import (
-    GALLERY_CAMID,
-    QUERY_CAMID,
-    PartialILIDS,
-    PartialREID,
-)
+from rganet_reid.data.datasets.partial import PartialILIDS, PartialREID
+from rganet_reid.data.datasets.published import GALLERY_CAMID, QUERY_CAMID
 
 
 def test_partial_reid_reads_pid_from_name_with_query_and_gallery_cameras(tmp_path, trees):

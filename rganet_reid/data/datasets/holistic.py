@@ -18,17 +18,15 @@ import os
 import re
 from pathlib import Path
 
-from rganet_reid.data.dataset_stats import log_published_comparison
 from rganet_reid.data.datasets import DATASETS
-from rganet_reid.data.datasets.base import DatasetLayoutError, ReIDImageDataset
+from rganet_reid.data.datasets.base import DatasetLayoutError
 from rganet_reid.data.datasets.layout import (
     DatasetScan,
     SplitScan,
     locate_dataset_dir,
-    relabel,
     require_entries,
-    scan_split,
 )
+from rganet_reid.data.datasets.published import ScannedDataset, SplitFolderDataset
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +53,7 @@ def _market_junk(pid: int) -> str | None:
 
 
 @DATASETS.register("market1501_strict")
-class Market1501Strict(ReIDImageDataset):
+class Market1501Strict(SplitFolderDataset):
     """Market-1501, read strictly from its published tree.
 
     Layout (the extracted ``Market-1501-v15.09.15.zip``)::
@@ -92,9 +90,10 @@ class Market1501Strict(ReIDImageDataset):
         "Market-1501",
         ".",
     )
-    split_dirs = {"train": "bounding_box_train", "query": "query",
-                  "gallery": "bounding_box_test"}
     expected_name = "<pid>_c<camera 1-6>s<seq>_<frame>_<box>.jpg, e.g. 0002_c1s1_000451_03.jpg"
+    tree_name = "Market-1501"
+    parse_name = staticmethod(parse_market_name)
+    drop_pid = staticmethod(_market_junk)
     _junk_pids = [MARKET_DISTRACTOR_PID, MARKET_JUNK_PID]
     eval_ranks = (1, 5, 10)
     published_key = "market1501"
@@ -105,28 +104,7 @@ class Market1501Strict(ReIDImageDataset):
                 "market1501_strict does not read the 500k distractor gallery; use torchreid's "
                 "'market1501' dataset with market1501_500k=True for that protocol."
             )
-        scan = self.scan(root)
-        scan.raise_for_problems(type(self).__name__)
-        self.root = str(root)
-        self.dataset_dir = str(scan.dataset_dir)
-        super().__init__(
-            relabel(scan.items("train")), scan.items("query"), scan.items("gallery"), **kwargs
-        )
-        log_published_comparison(self)
-
-    @classmethod
-    def scan(cls, root: str) -> DatasetScan:
-        """Locate the tree under ``root`` and parse every split (junk dropped, no relabel)."""
-        owner = cls.__name__
-        base = locate_dataset_dir(owner, root, cls.candidates, list(cls.split_dirs.values()),
-                                  cls.layout)
-        require_entries(owner, base, cls.split_dirs.values(), cls.layout)
-        splits = {
-            split: scan_split(base / folder, parse_market_name, cls.expected_name,
-                              drop=_market_junk)
-            for split, folder in cls.split_dirs.items()
-        }
-        return DatasetScan(base, splits, source=f"Market-1501 tree at {base}")
+        super().__init__(root, **kwargs)
 
 
 # ------------------------------------------------------------------------------ MSMT17
@@ -192,7 +170,7 @@ def _find_dir(base: Path, name: str) -> Path | None:
 
 
 @DATASETS.register("msmt17_strict")
-class MSMT17Strict(ReIDImageDataset):
+class MSMT17Strict(ScannedDataset):
     """MSMT17 V1 or V2, read from the official list files; the version is detected.
 
     Layouts (one of them under the folder found)::
@@ -233,15 +211,10 @@ class MSMT17Strict(ReIDImageDataset):
 
     def __init__(self, root: str = "", msmt17_version: str = "auto", **kwargs) -> None:
         scan = self.scan(root, version=msmt17_version)
-        scan.raise_for_problems(type(self).__name__)
-        self.root = str(root)
-        self.dataset_dir = str(scan.dataset_dir)
         self.version = scan.variant  # "V1" or "V2"
-        train = scan.items("train")
-        if kwargs.get("combineall"):
-            train += scan.extra["val"].items  # torchreid's MSMT17 does the same
-        super().__init__(relabel(train), scan.items("query"), scan.items("gallery"), **kwargs)
-        log_published_comparison(self)
+        # torchreid's MSMT17 also adds list_val.txt to the training set under combineall
+        extra = scan.extra["val"].items if kwargs.get("combineall") else []
+        self._load(root, scan, extra_train=extra, **kwargs)
 
     @classmethod
     def scan(cls, root: str, version: str = "auto") -> DatasetScan:

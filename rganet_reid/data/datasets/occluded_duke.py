@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 
-from rganet_reid.data.dataset_stats import log_published_comparison
 from rganet_reid.data.datasets import DATASETS
-from rganet_reid.data.datasets.base import ReIDImageDataset
-from rganet_reid.data.datasets.layout import (
-    DatasetScan,
-    locate_dataset_dir,
-    relabel,
-    require_entries,
-    scan_split,
-)
-
-logger = logging.getLogger(__name__)
+from rganet_reid.data.datasets.published import SplitFolderDataset
 
 _DUKE_NAME = re.compile(r"^(\d+)_c(\d+)_f(\d+)\.jpg$")
 NUM_CAMERAS = 8
@@ -35,7 +24,7 @@ def parse_duke_name(path: Path) -> tuple[int, int]:
 
 
 @DATASETS.register("occluded_duke")
-class OccludedDuke(ReIDImageDataset):
+class OccludedDuke(SplitFolderDataset):
     """Occluded-DukeMTMC: all queries occluded, 10 % of the gallery occluded.
 
     Built from DukeMTMC-reID by the authors' ``convert_duke_to_occduke.py``, which writes the
@@ -67,31 +56,8 @@ class OccludedDuke(ReIDImageDataset):
         "occluded_duke",
         ".",
     )
-    split_dirs = {"train": "bounding_box_train", "query": "query",
-                  "gallery": "bounding_box_test"}
     expected_name = "<pid>_c<camera 1-8>_f<frame>.jpg, e.g. 0001_c2_f0046182.jpg"
+    tree_name = "Occluded-Duke"
+    parse_name = staticmethod(parse_duke_name)
     eval_ranks = (1, 5, 10)
     published_key = "occluded_duke"
-
-    def __init__(self, root: str = "", **kwargs) -> None:
-        scan = self.scan(root)
-        scan.raise_for_problems(type(self).__name__)
-        self.root = str(root)
-        self.dataset_dir = str(scan.dataset_dir)
-        super().__init__(
-            relabel(scan.items("train")), scan.items("query"), scan.items("gallery"), **kwargs
-        )
-        log_published_comparison(self)
-
-    @classmethod
-    def scan(cls, root: str) -> DatasetScan:
-        """Locate the tree under ``root`` and parse every split (no relabelling)."""
-        owner = cls.__name__
-        base = locate_dataset_dir(owner, root, cls.candidates, list(cls.split_dirs.values()),
-                                  cls.layout)
-        require_entries(owner, base, cls.split_dirs.values(), cls.layout)
-        splits = {
-            split: scan_split(base / folder, parse_duke_name, cls.expected_name)
-            for split, folder in cls.split_dirs.items()
-        }
-        return DatasetScan(base, splits, source=f"Occluded-Duke tree at {base}")

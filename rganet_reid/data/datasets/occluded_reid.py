@@ -4,48 +4,19 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
 
-from rganet_reid.data.dataset_stats import log_published_comparison
 from rganet_reid.data.datasets import DATASETS
-from rganet_reid.data.datasets.base import ReIDImageDataset
-from rganet_reid.data.datasets.layout import (
-    DatasetScan,
-    locate_candidate,
-    require_entries,
-    scan_split,
-)
+from rganet_reid.data.datasets.layout import DatasetScan, locate_candidate, require_entries
+from rganet_reid.data.datasets.published import ScannedDataset, scan_query_gallery
 
 logger = logging.getLogger(__name__)
 
-#: Query (occluded) and gallery (whole-body) images come from different "cameras", so the
-#: standard same-pid-same-camera filter of the CMC/mAP evaluation removes no true match.
-QUERY_CAMID = 0
-GALLERY_CAMID = 1
-
 _NAME = re.compile(r"^(\d+)_(\d+)\.(tif|tiff|jpg|jpeg|png|bmp)$", re.IGNORECASE)
-
-
-def _parse_pid(path: Path) -> int:
-    m = _NAME.match(path.name)
-    if m is None:
-        raise ValueError("name is not <pid>_<index>.<tif|jpg|png>")
-    return int(m.group(1))
-
-
-def _parser(camid: int, check_folder: bool):
-    def parse(path: Path) -> tuple[int, int]:
-        pid = _parse_pid(path)
-        if check_folder:
-            if not path.parent.name.isdigit() or int(path.parent.name) != pid:
-                raise ValueError(f"file of identity {pid} lies in folder {path.parent.name!r}")
-        return pid, camid
-
-    return parse
+_SCHEME = "<pid>_<index>.<tif|jpg|png>"
 
 
 @DATASETS.register("occluded_reid")
-class OccludedREID(ReIDImageDataset):
+class OccludedREID(ScannedDataset):
     """Occluded-REID: 200 identities, 5 occluded + 5 whole-body images each (test-only).
 
     Published layout (the ICME 2018 release)::
@@ -86,14 +57,6 @@ class OccludedREID(ReIDImageDataset):
     test_only = True
     published_key = "occluded_reid"
 
-    def __init__(self, root: str = "", **kwargs) -> None:
-        scan = self.scan(root)
-        scan.raise_for_problems(type(self).__name__)
-        self.root = str(root)
-        self.dataset_dir = str(scan.dataset_dir)
-        super().__init__([], scan.items("query"), scan.items("gallery"), **kwargs)
-        log_published_comparison(self)
-
     @classmethod
     def scan(cls, root: str) -> DatasetScan:
         """Locate the tree under ``root`` (either variant) and parse query and gallery."""
@@ -106,12 +69,8 @@ class OccludedREID(ReIDImageDataset):
         require_entries(owner, base, (qdir, gdir), cls.layout)
         expected = ("<pid>/<pid>_<index>.tif, e.g. 001/001_01.tif" if nested
                     else "<pid>_<index>.<ext>, e.g. 001_01.jpg")
-        splits = {
-            "query": scan_split(base / qdir, _parser(QUERY_CAMID, nested), expected,
-                                per_id_subfolders=nested),
-            "gallery": scan_split(base / gdir, _parser(GALLERY_CAMID, nested), expected,
-                                  per_id_subfolders=nested),
-        }
+        splits = scan_query_gallery(base / qdir, base / gdir, _NAME, _SCHEME, expected,
+                                    per_id_subfolders=nested)
         variant = "published" if nested else "renamed (query/gallery)"
         logger.info("%s: read the %s layout at %s", owner, variant, base)
         return DatasetScan(base, splits, source=f"{variant} layout at {base}",

@@ -10,39 +10,18 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
-from pathlib import Path
 
-from rganet_reid.data.dataset_stats import log_published_comparison
 from rganet_reid.data.datasets import DATASETS
-from rganet_reid.data.datasets.base import ReIDImageDataset
-from rganet_reid.data.datasets.layout import (
-    DatasetScan,
-    locate_dataset_dir,
-    require_entries,
-    scan_split,
-)
+from rganet_reid.data.datasets.layout import DatasetScan, locate_dataset_dir, require_entries
+from rganet_reid.data.datasets.published import ScannedDataset, scan_query_gallery
 
 logger = logging.getLogger(__name__)
-
-QUERY_CAMID = 0
-GALLERY_CAMID = 1
 
 _PARTIAL_REID_NAME = re.compile(r"^(\d+)_(\d+)\.(jpg|jpeg|png|tif|tiff|bmp)$", re.IGNORECASE)
 _ILIDS_NAME = re.compile(r"^(\d+)\.(jpg|jpeg|png|tif|tiff|bmp)$", re.IGNORECASE)
 
 
-def _parser(pattern: re.Pattern, scheme: str, camid: int) -> Callable[[Path], tuple[int, int]]:
-    def parse(path: Path) -> tuple[int, int]:
-        m = pattern.match(path.name)
-        if m is None:
-            raise ValueError(f"name is not {scheme}")
-        return int(m.group(1)), camid
-
-    return parse
-
-
-class _PartialTestSet(ReIDImageDataset):
+class _PartialTestSet(ScannedDataset):
     """Shared reader: one flat query folder and one flat gallery folder of images."""
 
     candidates: tuple[str, ...] = ()
@@ -53,14 +32,6 @@ class _PartialTestSet(ReIDImageDataset):
     expected_name = ""
     eval_ranks = (1, 3)
     test_only = True
-
-    def __init__(self, root: str = "", **kwargs) -> None:
-        scan = self.scan(root)
-        scan.raise_for_problems(type(self).__name__)
-        self.root = str(root)
-        self.dataset_dir = str(scan.dataset_dir)
-        super().__init__([], scan.items("query"), scan.items("gallery"), **kwargs)
-        log_published_comparison(self)
 
     @classmethod
     def scan(cls, root: str) -> DatasetScan:
@@ -74,13 +45,8 @@ class _PartialTestSet(ReIDImageDataset):
         qdir = present[0]
         if len(present) > 1:
             logger.info("%s: query = %s (ignoring %s)", owner, qdir, ", ".join(present[1:]))
-        splits = {
-            "query": scan_split(base / qdir, _parser(cls.name_pattern, cls.scheme, QUERY_CAMID),
-                                cls.expected_name),
-            "gallery": scan_split(base / cls.gallery_dir,
-                                  _parser(cls.name_pattern, cls.scheme, GALLERY_CAMID),
-                                  cls.expected_name),
-        }
+        splits = scan_query_gallery(base / qdir, base / cls.gallery_dir, cls.name_pattern,
+                                    cls.scheme, cls.expected_name)
         return DatasetScan(base, splits, source=f"{base} (query folder: {qdir})")
 
 
