@@ -21,9 +21,9 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from rganet_reid.data import masks
 from rganet_reid.data.datasets import DATASETS
 from rganet_reid.data.datasets.base import DatasetLayoutError
-from rganet_reid.data import masks
 from rganet_reid.data.masks import mask_path_for
 
 #: Report rows, in order: the categories of the mask errors, then images that do not open.

@@ -57,6 +57,16 @@ def _counts(**splits: tuple[int, int]) -> dict[str, SplitCount]:
     return {split: SplitCount(ids, images) for split, (ids, images) in splits.items()}
 
 
+def _cross_domain_test_set(title: str, reference: str, query: tuple[int, int],
+                           gallery: tuple[int, int], note: str,
+                           metrics: tuple[str, ...] = ("Rank-1", "mAP")) -> PublishedStats:
+    """A test-only set of ``(ids, images)`` query and gallery counts, trained on Market-1501;
+    its file names encode no camera."""
+    return PublishedStats(title=title, reference=reference,
+                          splits=_counts(query=query, gallery=gallery), cameras=None,
+                          train_on="market1501", metrics=metrics, note=note)
+
+
 PUBLISHED: dict[str, PublishedStats] = {
     "occluded_duke": PublishedStats(
         title="Occluded-DukeMTMC",
@@ -65,31 +75,20 @@ PUBLISHED: dict[str, PublishedStats] = {
         splits=_counts(train=(702, 15_618), query=(519, 2_210), gallery=(1_110, 17_661)),
         cameras=8,
     ),
-    "occluded_reid": PublishedStats(
-        title="Occluded-REID",
-        reference="Zhuo et al., Occluded Person Re-identification, ICME 2018",
-        splits=_counts(query=(200, 1_000), gallery=(200, 1_000)),
-        cameras=None,
-        train_on="market1501",
+    "occluded_reid": _cross_domain_test_set(
+        "Occluded-REID", "Zhuo et al., Occluded Person Re-identification, ICME 2018",
+        query=(200, 1_000), gallery=(200, 1_000),
         note="5 occluded (query) + 5 whole-body (gallery) images per identity; test-only.",
     ),
-    "partial_reid": PublishedStats(
-        title="Partial-REID",
-        reference="Zheng et al., Partial Person Re-identification, ICCV 2015",
-        splits=_counts(query=(60, 300), gallery=(60, 300)),
-        cameras=None,
-        train_on="market1501",
-        metrics=("Rank-1", "Rank-3"),
+    "partial_reid": _cross_domain_test_set(
+        "Partial-REID", "Zheng et al., Partial Person Re-identification, ICCV 2015",
+        query=(60, 300), gallery=(60, 300), metrics=("Rank-1", "Rank-3"),
         note="5 partial (query) + 5 whole-body (gallery) images per identity; test-only.",
     ),
-    "partial_ilids": PublishedStats(
-        title="Partial-iLIDS",
-        reference="He et al., Deep Spatial Feature Reconstruction for Partial Person ReID, "
-        "CVPR 2018",
-        splits=_counts(query=(119, 119), gallery=(119, 119)),
-        cameras=None,
-        train_on="market1501",
-        metrics=("Rank-1", "Rank-3"),
+    "partial_ilids": _cross_domain_test_set(
+        "Partial-iLIDS",
+        "He et al., Deep Spatial Feature Reconstruction for Partial Person ReID, CVPR 2018",
+        query=(119, 119), gallery=(119, 119), metrics=("Rank-1", "Rank-3"),
         note="238 images: one partial (query) and one whole-body (gallery) image per id.",
     ),
     "market1501": PublishedStats(

@@ -1,18 +1,26 @@
-"""Miniature copies of the real benchmark trees, with each release's exact file naming.
+"""Miniature copies of the real benchmark trees, and helpers shared by the data tests.
 
 Every builder writes a few tiny real images (JPEG or TIFF, chosen by suffix) under
 ``tmp_path`` and returns the created paths; tests reach them through the ``trees`` fixture.
+``run_tool`` runs a script of ``tools/`` in-process; ``init_via_torchreid`` builds a
+registered dataset through torchreid's own factory.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from rganet_reid.compat import register_image_dataset, torchreid_datasets
+from rganet_reid.data.datasets import DATASETS
+
+REPO = Path(__file__).resolve().parents[2]
 IMG_W, IMG_H = 8, 16
 
 
@@ -138,3 +146,37 @@ def trees() -> SimpleNamespace:
         partial_ilids=build_partial_ilids,
         IMG_W=IMG_W, IMG_H=IMG_H,
     )
+
+
+@functools.cache
+def load_tool(name: str) -> ModuleType:
+    """Import ``tools/<name>.py`` (not a package) as a module, once per session."""
+    spec = importlib.util.spec_from_file_location(f"_tool_{name}", REPO / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def run_tool(capsys):
+    """``run_tool(name, *argv) -> (exit code, stdout + stderr)`` of ``tools/<name>.py``'s main."""
+
+    def run(name: str, *argv: str) -> tuple[int, str]:
+        code = load_tool(name).main(list(argv))
+        out = capsys.readouterr()
+        return code, out.out + out.err
+
+    return run
+
+
+@pytest.fixture
+def init_via_torchreid():
+    """``init(name, root, **kwargs)``: register DATASETS[name] with torchreid and build it
+    with ``torchreid.data.datasets.init_image_dataset`` (quietly)."""
+
+    def init(name: str, root: Path, **kwargs):
+        register_image_dataset(name, DATASETS.get(name))
+        return torchreid_datasets.init_image_dataset(name, root=str(root), verbose=False,
+                                                     **kwargs)
+
+    return init

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rganet_reid.compat import register_image_dataset, torchreid_datasets
+from rganet_reid.compat import torchreid_datasets
 from rganet_reid.data.datasets import DATASETS
 from rganet_reid.data.datasets.base import DatasetLayoutError
 from rganet_reid.data.datasets.holistic import (
@@ -189,10 +189,9 @@ def test_msmt17_matches_torchreid_msmt17_on_a_v1_tree(tmp_path, trees):
 @pytest.mark.parametrize("name,build", [("market1501_strict", "market"),
                                         ("msmt17_strict", "msmt")])
 def test_torchreid_init_image_dataset_builds_it_after_registration(tmp_path, trees, name,
-                                                                   build):
+                                                                   build, init_via_torchreid):
     getattr(trees, build)(tmp_path)
-    register_image_dataset(name, DATASETS.get(name))
-    ds = torchreid_datasets.init_image_dataset(name, root=str(tmp_path), verbose=False)
+    ds = init_via_torchreid(name, tmp_path)
     assert type(ds) is DATASETS.get(name) and ds.num_train_pids > 0
 
 

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from rganet_reid.compat import register_image_dataset, torchreid_datasets
-from rganet_reid.data.datasets import DATASETS
 from rganet_reid.data.datasets.base import DatasetLayoutError
 from rganet_reid.data.datasets.layout import MalformedFileNameError
 from rganet_reid.data.datasets.occluded_duke import OccludedDuke, parse_duke_name
@@ -92,9 +90,8 @@ def test_summary_is_logged_and_miniature_counts_warn_not_fail(tmp_path, trees, c
     assert any("published 702 ids / 15618 images" in r.getMessage() for r in warnings)
 
 
-def test_torchreid_init_image_dataset_builds_it_after_registration(tmp_path, trees):
+def test_torchreid_init_image_dataset_builds_it_after_registration(tmp_path, trees,
+                                                                   init_via_torchreid):
     trees.duke(tmp_path)
-    register_image_dataset("occluded_duke", DATASETS.get("occluded_duke"))
-    ds = torchreid_datasets.init_image_dataset("occluded_duke", root=str(tmp_path),
-                                               verbose=False)
+    ds = init_via_torchreid("occluded_duke", tmp_path)
     assert isinstance(ds, OccludedDuke) and len(ds.train) == 4

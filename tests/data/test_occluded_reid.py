@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rganet_reid.compat import register_image_dataset, torchreid_datasets, torchreid_metrics
-from rganet_reid.data.datasets import DATASETS
+from rganet_reid.compat import torchreid_metrics
 from rganet_reid.data.datasets.base import DatasetLayoutError
 from rganet_reid.data.datasets.layout import MalformedFileNameError
 from rganet_reid.data.datasets.occluded_reid import OccludedREID
@@ -102,9 +101,8 @@ def test_training_mode_is_refused_because_the_set_is_test_only(tmp_path, trees):
         OccludedREID(root=str(tmp_path), mode="train", verbose=False)
 
 
-def test_torchreid_init_image_dataset_builds_it_after_registration(tmp_path, trees):
+def test_torchreid_init_image_dataset_builds_it_after_registration(tmp_path, trees,
+                                                                   init_via_torchreid):
     trees.occluded_reid(tmp_path)
-    register_image_dataset("occluded_reid", DATASETS.get("occluded_reid"))
-    ds = torchreid_datasets.init_image_dataset("occluded_reid", root=str(tmp_path),
-                                               mode="gallery", verbose=False)
+    ds = init_via_torchreid("occluded_reid", tmp_path, mode="gallery")
     assert isinstance(ds, OccludedREID) and len(ds) == len(ds.gallery) == 6

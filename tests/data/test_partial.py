@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from rganet_reid.compat import register_image_dataset, torchreid_datasets
 from rganet_reid.data.datasets import DATASETS
 from rganet_reid.data.datasets.base import DatasetLayoutError
 from rganet_reid.data.datasets.layout import MalformedFileNameError
@@ -80,9 +79,7 @@ def test_partial_ilids_malformed_name_is_an_error(tmp_path, trees):
 @pytest.mark.parametrize("name,build", [("partial_reid", "partial_reid"),
                                         ("partial_ilids", "partial_ilids")])
 def test_torchreid_init_image_dataset_builds_it_after_registration(tmp_path, trees, name,
-                                                                   build):
+                                                                   build, init_via_torchreid):
     getattr(trees, build)(tmp_path)
-    register_image_dataset(name, DATASETS.get(name))
-    ds = torchreid_datasets.init_image_dataset(name, root=str(tmp_path), mode="query",
-                                               verbose=False)
+    ds = init_via_torchreid(name, tmp_path, mode="query")
     assert type(ds) is DATASETS.get(name) and len(ds) == len(ds.query) > 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -12,84 +11,68 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(f"_tool_{name}", REPO / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-verify_dataset = _load_tool("verify_dataset")
-
-
-def _run(capsys, *argv) -> tuple[int, str]:
-    code = verify_dataset.main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out + out.err
-
-
 @pytest.mark.parametrize("name", ["partial_ilids", "partial_reid"])
-def test_a_tree_with_the_published_counts_passes(tmp_path, trees, capsys, name):
+def test_a_tree_with_the_published_counts_passes(tmp_path, trees, run_tool, name):
     if name == "partial_ilids":
         trees.partial_ilids(tmp_path, pids=range(1, 120))
     else:
         trees.partial_reid(tmp_path, pids=range(1, 61), per_id=5)
-    code, out = _run(capsys, "--dataset", name, "--root", str(tmp_path))
+    code, out = run_tool("verify_dataset", "--dataset", name, "--root", str(tmp_path))
     assert code == 0, out
     assert "Result: OK" in out and "MISMATCH" not in out and "images decode" in out
 
 
-def test_count_mismatch_fails_unless_counts_are_skipped(tmp_path, trees, capsys):
+def test_count_mismatch_fails_unless_counts_are_skipped(tmp_path, trees, run_tool):
     trees.duke(tmp_path)
-    code, out = _run(capsys, "--dataset", "occluded_duke", "--root", str(tmp_path))
+    code, out = run_tool("verify_dataset", "--dataset", "occluded_duke", "--root", str(tmp_path))
     assert code == 1 and "MISMATCH" in out and "15618" in out
-    code, out = _run(capsys, "--dataset", "occluded_duke", "--root", str(tmp_path),
-                     "--no-counts")
+    code, out = run_tool("verify_dataset", "--dataset", "occluded_duke",
+                         "--root", str(tmp_path), "--no-counts")
     assert code == 0 and "Result: OK" in out
 
 
-def test_every_malformed_name_is_listed(tmp_path, trees, capsys):
+def test_every_malformed_name_is_listed(tmp_path, trees, run_tool):
     trees.market(tmp_path)
     base = tmp_path / "market1501" / "Market-1501-v15.09.15"
     for name in ("0002.jpg", "copy of 0002_c1s1_000451_03.jpg"):
         trees.write_image(base / "bounding_box_train" / name)
-    code, out = _run(capsys, "--dataset", "market1501_strict", "--root", str(tmp_path),
-                     "--no-counts")
+    code, out = run_tool("verify_dataset", "--dataset", "market1501_strict",
+                         "--root", str(tmp_path), "--no-counts")
     assert code == 1 and "Malformed names (2)" in out
     assert "0002.jpg" in out and "copy of 0002_c1s1_000451_03.jpg" in out
     assert "<pid>_c<camera 1-6>s<seq>_<frame>_<box>.jpg" in out
     assert "Thumbs.db" not in out  # archive clutter is not a problem
 
 
-def test_unreadable_images_are_listed_unless_images_are_skipped(tmp_path, trees, capsys):
+def test_unreadable_images_are_listed_unless_images_are_skipped(tmp_path, trees, run_tool):
     files = trees.duke(tmp_path)
     truncated, garbage = files["query"][0], files["bounding_box_test"][1]
     truncated.write_bytes(truncated.read_bytes()[:60])
     garbage.write_bytes(b"not an image at all")
-    code, out = _run(capsys, "--dataset", "occluded_duke", "--root", str(tmp_path),
-                     "--no-counts")
+    code, out = run_tool("verify_dataset", "--dataset", "occluded_duke",
+                         "--root", str(tmp_path), "--no-counts")
     assert code == 1 and "Unreadable images (2)" in out
     assert str(truncated) in out and str(garbage) in out
-    code, out = _run(capsys, "--dataset", "occluded_duke", "--root", str(tmp_path),
-                     "--no-counts", "--no-images")
+    code, out = run_tool("verify_dataset", "--dataset", "occluded_duke",
+                         "--root", str(tmp_path), "--no-counts", "--no-images")
     assert code == 0 and "not opened" in out
 
 
-def test_msmt17_report_includes_the_val_list_and_the_version(tmp_path, trees, capsys):
+def test_msmt17_report_includes_the_val_list_and_the_version(tmp_path, trees, run_tool):
     trees.msmt(tmp_path, version="v2")
-    code, out = _run(capsys, "--dataset", "msmt17_strict", "--root", str(tmp_path),
-                     "--no-counts")
+    code, out = run_tool("verify_dataset", "--dataset", "msmt17_strict",
+                         "--root", str(tmp_path), "--no-counts")
     assert code == 0 and "MSMT17 V2" in out
     assert any(line.startswith("val") for line in out.splitlines())
 
 
-def test_wrong_root_reports_the_layout_error(tmp_path, capsys):
-    code, out = _run(capsys, "--dataset", "occluded_reid", "--root", str(tmp_path))
+def test_wrong_root_reports_the_layout_error(tmp_path, run_tool):
+    code, out = run_tool("verify_dataset", "--dataset", "occluded_reid", "--root", str(tmp_path))
     assert code == 1 and "LAYOUT ERROR" in out and "Occluded_REID" in out
 
 
-def test_unknown_dataset_is_a_usage_error(tmp_path, capsys):
-    code, out = _run(capsys, "--dataset", "cuhk03", "--root", str(tmp_path))
+def test_unknown_dataset_is_a_usage_error(tmp_path, run_tool):
+    code, out = run_tool("verify_dataset", "--dataset", "cuhk03", "--root", str(tmp_path))
     assert code == 2 and "occluded_duke" in out
 
 

@@ -26,7 +26,11 @@ from rganet_reid.data.datasets.layout import (
     locate_dataset_dir,
     require_entries,
 )
-from rganet_reid.data.datasets.published import ScannedDataset, SplitFolderDataset
+from rganet_reid.data.datasets.published import (
+    ScannedDataset,
+    SplitFolderDataset,
+    camera_name_parser,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,16 +40,11 @@ MARKET_CAMERAS = 6
 MARKET_JUNK_PID = -1
 MARKET_DISTRACTOR_PID = 0
 
-
-def parse_market_name(path: Path) -> tuple[int, int]:
-    """``0002_c1s1_000451_03.jpg`` → ``(pid=2, camid=0)``; junk images have pid -1."""
-    m = _MARKET_NAME.match(path.name)
-    if m is None:
-        raise ValueError("name is not <pid>_c<camera>s<sequence>_<frame>_<box>.jpg")
-    pid, cam = int(m.group(1)), int(m.group(2))
-    if not 1 <= cam <= MARKET_CAMERAS:
-        raise ValueError(f"camera c{cam} is outside c1..c{MARKET_CAMERAS}")
-    return pid, cam - 1
+#: ``parse_market_name(Path("0002_c1s1_000451_03.jpg"))`` → ``(pid=2, camid=0)``; junk images
+#: have pid -1. Raises ``ValueError`` for another name or a camera outside c1..c6.
+parse_market_name = camera_name_parser(
+    _MARKET_NAME, "<pid>_c<camera>s<sequence>_<frame>_<box>.jpg", MARKET_CAMERAS
+)
 
 
 def _market_junk(pid: int) -> str | None:

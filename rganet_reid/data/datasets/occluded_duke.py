@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from rganet_reid.data.datasets import DATASETS
-from rganet_reid.data.datasets.published import SplitFolderDataset
+from rganet_reid.data.datasets.published import SplitFolderDataset, camera_name_parser
 
 _DUKE_NAME = re.compile(r"^(\d+)_c(\d+)_f(\d+)\.jpg$")
 NUM_CAMERAS = 8
 
-
-def parse_duke_name(path: Path) -> tuple[int, int]:
-    """``0001_c2_f0046182.jpg`` → ``(pid=1, camid=1)`` (camid 0-based, cameras 1..8)."""
-    m = _DUKE_NAME.match(path.name)
-    if m is None:
-        raise ValueError("name is not <pid>_c<camera>_f<frame>.jpg")
-    pid, cam = int(m.group(1)), int(m.group(2))
-    if not 1 <= cam <= NUM_CAMERAS:
-        raise ValueError(f"camera c{cam} is outside c1..c{NUM_CAMERAS}")
-    return pid, cam - 1
+#: ``parse_duke_name(Path("0001_c2_f0046182.jpg"))`` → ``(pid=1, camid=1)`` (camid 0-based,
+#: cameras 1..8). Raises ``ValueError`` for another name or camera.
+parse_duke_name = camera_name_parser(_DUKE_NAME, "<pid>_c<camera>_f<frame>.jpg", NUM_CAMERAS)
 
 
 @DATASETS.register("occluded_duke")

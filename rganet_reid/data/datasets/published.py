@@ -9,6 +9,8 @@ ones (:func:`~rganet_reid.data.dataset_stats.log_published_comparison`).
 * :class:`ScannedDataset` runs that sequence around a subclass's ``scan``;
 * :class:`SplitFolderDataset` implements ``scan`` for trees with one folder per split and the
   identity and camera in every file name (Market-1501, Occluded-Duke);
+* :func:`camera_name_parser` builds the name parser of a release whose file names give pid
+  and camera (Market-1501, Occluded-Duke);
 * :func:`scan_query_gallery` parses the query and gallery folders of a test-only set whose
   file names carry no camera (Occluded-REID, Partial-REID, Partial-iLIDS).
 """
@@ -112,6 +114,28 @@ class SplitFolderDataset(ScannedDataset):
             for split, folder in cls.split_dirs.items()
         }
         return DatasetScan(base, splits, source=f"{cls.tree_name} tree at {base}")
+
+
+def camera_name_parser(pattern: re.Pattern, scheme: str, num_cameras: int) -> NameParser:
+    """A name parser giving ``(pid, camera - 1)`` from ``pattern``'s first two groups.
+
+    Args:
+        pattern: matched against the file name; group 1 is the pid, group 2 the 1-based
+            camera number.
+        scheme: the naming scheme, quoted in the ``ValueError`` for a name that does not match.
+        num_cameras: cameras are ``1..num_cameras``; another number is a ``ValueError``.
+    """
+
+    def parse(path: Path) -> tuple[int, int]:
+        m = pattern.match(path.name)
+        if m is None:
+            raise ValueError(f"name is not {scheme}")
+        pid, cam = int(m.group(1)), int(m.group(2))
+        if not 1 <= cam <= num_cameras:
+            raise ValueError(f"camera c{cam} is outside c1..c{num_cameras}")
+        return pid, cam - 1
+
+    return parse
 
 
 def fixed_camera_parser(pattern: re.Pattern, scheme: str, camid: int, *,
