@@ -42,8 +42,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 SHAPES: tuple[str, ...] = ("leaderboard", "accuracy", "ablation", "prompts", "sweep",
                            "complexity")
 """Table shapes: ``leaderboard`` (one row per model × protocol, every metric, #params and
@@ -410,15 +408,10 @@ def validate_entries(entries: Sequence[Entry], fixed: Mapping[str, Any], where: 
 
 def load_spec(path: str | Path) -> BenchmarkSpec:
     """Read and validate a spec YAML file."""
+    from rganet_reid.config.loader import read_yaml_mapping
+
     path = Path(path).resolve()
-    if not path.is_file():
-        raise SpecError(f"Benchmark spec not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise SpecError(f"{path}: not valid YAML: {err}") from err
-    if not isinstance(data, Mapping):
-        raise SpecError(f"{path}: top level must be a mapping")
+    data = read_yaml_mapping(path, SpecError, what="Benchmark spec")
     return spec_from_dict(data, source=path)
 
 

@@ -24,6 +24,21 @@ class ConfigError(ValueError):
     """A configuration file or override does not fit the defaults."""
 
 
+def read_yaml_mapping(path: str | Path, error: type[Exception] = ConfigError,
+                      what: str = "Config file") -> dict:
+    """Read a YAML file whose top level is a mapping; ``error`` names the file on any problem."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise error(f"{what} not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise error(f"{path}: not valid YAML: {err}") from err
+    if not isinstance(data, dict):
+        raise error(f"{path}: top level must be a mapping, got {type(data).__name__}")
+    return data
+
+
 def load_yaml_with_base(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
     """Read ``path`` and recursively merge the files named by its ``_BASE_`` key underneath it.
 
@@ -34,14 +49,7 @@ def load_yaml_with_base(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
     if path in _seen:
         chain = " -> ".join(str(p) for p in (*_seen, path))
         raise ConfigError(f"_BASE_ cycle: {chain}")
-    if not path.is_file():
-        raise ConfigError(f"Config file not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from err
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: top level must be a mapping of sections, got {type(data)}")
+    data = read_yaml_mapping(path)
     bases = data.pop(BASE_KEY, None)
     if bases is None:
         return _tag_origin(data, path)
