@@ -17,6 +17,7 @@ ones (:func:`~rganet_reid.data.dataset_stats.log_published_comparison`).
 
 from __future__ import annotations
 
+import abc
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,7 +41,7 @@ QUERY_CAMID = 0
 GALLERY_CAMID = 1
 
 
-class ScannedDataset(ReIDImageDataset):
+class ScannedDataset(ReIDImageDataset, abc.ABC):
     """A published benchmark loaded from what its ``scan(root)`` classmethod parsed.
 
     Subclasses implement ``scan(root) -> DatasetScan`` and set ``published_key`` (a key of
@@ -54,9 +55,9 @@ class ScannedDataset(ReIDImageDataset):
         self._load(root, self.scan(root), **kwargs)
 
     @classmethod
+    @abc.abstractmethod
     def scan(cls, root: str) -> DatasetScan:
         """Locate the tree under ``root`` and parse its splits (implemented by subclasses)."""
-        raise NotImplementedError(f"{cls.__name__} must implement the classmethod scan(root)")
 
     def _load(self, root: str, scan: DatasetScan, extra_train: Sequence[Item] = (),
               **kwargs) -> None:
@@ -92,9 +93,9 @@ class SplitFolderDataset(ScannedDataset):
     tree_name = ""
 
     @staticmethod
+    @abc.abstractmethod
     def parse_name(path: Path) -> tuple[int, int]:
         """``(pid, camid)`` of an image path (implemented by subclasses)."""
-        raise NotImplementedError("SplitFolderDataset subclasses set parse_name")
 
     @staticmethod
     def drop_pid(pid: int) -> str | None:
