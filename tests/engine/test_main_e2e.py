@@ -79,3 +79,12 @@ def test_weights_from_another_architecture_are_refused(synthocc_root, tmp_path, 
                  "test.evaluate", "True", "model.load_weights", str(tmp_path / "resnet18.pth")])
     assert code == 2
     assert "does not fit the model" in capsys.readouterr().err
+
+
+def test_batch_needing_more_identities_than_the_training_set_is_a_clear_error(
+        synthocc_root, tmp_path, capsys):
+    opts = tiny_opts(synthocc_root, tmp_path / "r", 1)
+    opts[opts.index("train.batch_size") + 1] = "64"
+    code = main(["--config-file", BASELINE, *opts, "sampler.num_instances", "2"])
+    assert code == 2
+    assert "identities per batch, but the training set has 16" in capsys.readouterr().err
