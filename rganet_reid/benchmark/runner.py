@@ -50,6 +50,7 @@ from rganet_reid.benchmark.throughput import (
     measure_inference,
     training_throughput,
 )
+from rganet_reid.utils.io import write_json_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -202,12 +203,6 @@ def read_json(path: Path) -> dict[str, Any] | None:
         raise BenchmarkRunError(f"{path}: not valid JSON ({err})") from err
 
 
-def write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def machine_info(device: torch.device | str | None = None) -> dict[str, Any]:
     """The hardware and software a measurement ran on."""
     device = torch.device(device) if device is not None else torch.device("cpu")
@@ -307,7 +302,7 @@ def execute(plan: RunPlan, mode: str = "train",
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine_info(engine.device),
     }
-    write_json(run_dir / BENCH_FILE, record)
+    write_json_atomic(run_dir / BENCH_FILE, record)
     logger.info("%s: %.2fM params, inference %.1f img/s (batch %d, %s), wall %.0f s",
                 plan.entry.label, record["params"] / 1e6, inference.images_per_s,
                 inference.batch_size, inference.device, wall)

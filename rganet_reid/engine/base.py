@@ -20,7 +20,6 @@ import abc
 import contextlib
 import json
 import logging
-import os
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -42,6 +41,7 @@ from rganet_reid.engine.checkpoint import (
     set_rng_state,
 )
 from rganet_reid.evaluation import FeatureSet, RetrievalResult, evaluate_retrieval
+from rganet_reid.utils.io import write_json_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -165,8 +165,8 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
         train_time = time.monotonic() - train_start
         logger.info("Training took %.1f s", train_time)
         results = self.test(epoch=self.epoch + 1 if cfg.train.max_epoch else None)
-        self._write_json("train_summary.json", {"train_time_s": train_time,
-                                                "epochs": self.history})
+        write_json_atomic(self.save_dir / "train_summary.json",
+                          {"train_time_s": train_time, "epochs": self.history})
         if self.writer is not None:
             self.writer.close()
         return results
@@ -332,15 +332,10 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                 f"{k}={v:.1f}" for k, v in metrics.items() if k.startswith(("rank", "mAP", "mI"))))
         logger.info("Results (epoch %s, model %s):\n%s", epoch, self.cfg.model.name,
                     results_table(results))
-        self._write_json("results.json", {"model": self.cfg.model.name, "epoch": epoch,
-                                          "results": results})
+        write_json_atomic(self.save_dir / "results.json",
+                          {"model": self.cfg.model.name, "epoch": epoch, "results": results})
         return results
 
-    def _write_json(self, name: str, obj: Any) -> None:
-        self.save_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.save_dir / f".{name}.tmp"
-        tmp.write_text(json.dumps(obj, indent=2), encoding="utf-8")
-        os.replace(tmp, self.save_dir / name)
 
 
 def results_table(results: dict[str, dict[str, float]], tablefmt: str = "github") -> str:

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from rganet_reid.evaluation.features import FeatureSet, check_pair
+from rganet_reid.utils.seed import resolve_device
 
 __all__ = [
     "METRICS",
@@ -39,13 +40,6 @@ logger = logging.getLogger(__name__)
 METRICS = ("cosine", "euclidean")
 _EMBED_ROWS = 4096  # rows embedded at a time (bounds the fp32 temporaries of embed())
 _EPS = 1e-12  # as F.normalize
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``None`` / ``"auto"`` → CUDA when available, else CPU; anything else as given."""
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 @dataclass

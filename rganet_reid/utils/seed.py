@@ -15,9 +15,9 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def resolve_device(spec: str = "auto") -> torch.device:
-    """``"auto"`` → CUDA when available, else CPU; otherwise ``torch.device(spec)``."""
-    if spec == "auto":
+def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
+    """``"auto"`` / ``None`` → CUDA when available, else CPU; otherwise ``torch.device(spec)``."""
+    if spec is None or spec == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(spec)
     if device.type == "cuda" and not torch.cuda.is_available():
