@@ -89,6 +89,7 @@ class ReIDDataManager:
         self.targets = list(cfg.data.targets) or list(cfg.data.sources)
         self.height, self.width = cfg.data.height, cfg.data.width
         self.train_set = None
+        self._parsed: dict = {}  # source datasets, reused when they are also targets
         self.train_loader = None
         self.num_train_pids = 0
         self.num_train_cams = 0
@@ -106,6 +107,7 @@ class ReIDDataManager:
         if not self.sources:
             raise ValueError("data.sources is empty: name at least one training dataset.")
         datasets = [init_dataset(name, "train", cfg) for name in self.sources]
+        self._parsed = dict(zip(self.sources, datasets))
         mask_paths: list[Path] | None = [] if cfg.data.load_masks else None
         if mask_paths is not None:
             for ds in datasets:
@@ -164,7 +166,7 @@ class ReIDDataManager:
         )
 
     def _build_test_split(self, name: str, cfg: CfgNode) -> TestSplit:
-        ds = init_dataset(name, "query", cfg, verbose=name not in self.sources)
+        ds = self._parsed.get(name) or init_dataset(name, "query", cfg)
         if not ds.query:
             raise ValueError(f"Target dataset {name!r} has an empty query set.")
         if not ds.gallery:
