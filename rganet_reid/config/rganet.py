@@ -86,6 +86,12 @@ def add_rganet_config(cfg: CN) -> None:
     # trains the DAI layer and shifts weight towards regions the classifiers handle well — the
     # only signal the DAI receives, since α enters no other loss.
     cfg.rganet.detach_weights = False
+    # Whether the masks S of Eq. 1 pass gradient to the encoder and prototypes through the
+    # region pooling of Eq. 2. False (the paper): every loss of Eq. 8 also shapes the masks.
+    # True: only L_seg does (needs rganet.seg.weight_stage2 > 0) — measured necessary when the
+    # encoder fine-tunes at a from-scratch learning rate, where the ReID losses otherwise pull
+    # every mask towards global pooling (all pixels background, regions = the global feature).
+    cfg.rganet.detach_masks = False
     cfg.rganet.seg = CN()
     # L_seg weight in stage 2 (Eq. 8 has none: 0.0). Set > 0 to keep supervising the masks while
     # the encoder trains, e.g. when the encoder starts from random weights (no CLIP checkpoint),

@@ -116,6 +116,15 @@ class SegmentationLoss(nn.Module):
             )
         return masks
 
+    def target(self, mask_logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+        """The per-cell labels ``(B, h, w)`` L_seg compares ``mask_logits`` with."""
+        target = downsample_mask(self.remap(masks.to(mask_logits.device)),
+                                 tuple(mask_logits.shape[-2:]), self.num_parts + 1,
+                                 self.downsample, self.ignore_index)
+        if not self.include_background:
+            target = torch.where(target == 0, torch.full_like(target, self.ignore_index), target)
+        return target
+
     def forward(self, mask_logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         """``mask_logits`` (B, N+1, h, w), ``masks`` (B, H_img, W_img) → scalar."""
         if mask_logits.shape[1] != self.num_parts + 1:
@@ -123,11 +132,7 @@ class SegmentationLoss(nn.Module):
                 f"mask_logits have {mask_logits.shape[1]} channels; expected N+1 = "
                 f"{self.num_parts + 1}"
             )
-        target = downsample_mask(self.remap(masks.to(mask_logits.device)),
-                                 tuple(mask_logits.shape[-2:]), self.num_parts + 1,
-                                 self.downsample, self.ignore_index)
-        if not self.include_background:
-            target = torch.where(target == 0, torch.full_like(target, self.ignore_index), target)
+        target = self.target(mask_logits, masks)
         if not bool((target != self.ignore_index).any()):
             return mask_logits.sum() * 0.0  # nothing labelled in this batch
         return F.cross_entropy(mask_logits.float(), target, ignore_index=self.ignore_index)

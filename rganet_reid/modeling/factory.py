@@ -24,6 +24,7 @@ from rganet_reid.modeling.clip_backbone import (
 from rganet_reid.modeling.image_encoder import CLIPImageEncoder
 from rganet_reid.modeling.prompt import PromptLearner, TextEncoder, resolve_part_names
 from rganet_reid.modeling.rganet import REGION_MODES, RGANet
+from rganet_reid.pretrain.local_weights import resolve_pretrained
 
 logger = logging.getLogger(__name__)
 
@@ -48,13 +49,14 @@ def build_rganet(cfg: CfgNode, num_classes: int) -> RGANet:
     arch = resolve_arch(cfg)
     image_size = (int(cfg.data.height), int(cfg.data.width))
     quick_gelu = bool(r.quick_gelu)
-    tag_gelu = tag_quick_gelu(arch, cfg.model.pretrained)
+    pretrained = resolve_pretrained(cfg, arch)  # the local tag synthocc-parts → its file
+    tag_gelu = tag_quick_gelu(arch, pretrained)
     if tag_gelu is not None and tag_gelu != quick_gelu:
         logger.info("Using quick_gelu=%s, the setting of open_clip tag %s/%s",
-                    tag_gelu, arch, cfg.model.pretrained)
+                    tag_gelu, arch, pretrained)
         quick_gelu = tag_gelu
     clip = create_clip(arch, image_size, quick_gelu=quick_gelu)
-    load_clip_weights(clip, arch, cfg.model.pretrained)
+    load_clip_weights(clip, arch, pretrained)
     image_encoder = CLIPImageEncoder(clip.visual, patch_stride=int(r.patch_stride))
     if not cfg.model.pretrained and r.regions == "rgm" and float(r.seg.weight_stage2) == 0.0:
         logger.warning(
@@ -91,6 +93,7 @@ def build_rganet(cfg: CfgNode, num_classes: int) -> RGANet:
         alpha_threshold=float(r.memory.alpha_threshold),
         neck_feat=r.neck_feat,
         stage1_train_background=bool(r.stage1.train_background),
+        detach_masks=bool(r.detach_masks),
     )
     if prompt is not None and prompt.mode == "template":
         model.freeze_prototypes()  # hand-crafted prompts need no training

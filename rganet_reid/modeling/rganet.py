@@ -53,6 +53,7 @@ class RGANet(nn.Module):
         memory_momentum / alpha_threshold: m_u and the α threshold of Eq. 5.
         neck_feat: eval features ``"before"`` or ``"after"`` the BNNeck.
         stage1_train_background: also train p_0 in stage 1.
+        detach_masks: region pooling passes no gradient into the masks (only L_seg trains them).
     """
 
     def __init__(
@@ -70,6 +71,7 @@ class RGANet(nn.Module):
         alpha_threshold: float = 0.85,
         neck_feat: str = "before",
         stage1_train_background: bool = False,
+        detach_masks: bool = False,
     ) -> None:
         super().__init__()
         if regions not in REGION_MODES:
@@ -95,7 +97,7 @@ class RGANet(nn.Module):
         self.feat_dim = dim
         self.global_head = GlobalHead(dim, num_classes)
         self.prompt = prompt if regions == "rgm" else None
-        self.rgm = RegionGenerationModule(dim, gamma) if regions == "rgm" else None
+        self.rgm = RegionGenerationModule(dim, gamma, detach_masks) if regions == "rgm" else None
         has_regions = regions != "none"
         self.dai = DiscriminationIndicator(dim) if has_regions and dai else None
         self.memory = (

@@ -76,11 +76,14 @@ class RegionGenerationModule(nn.Module):
     Args:
         dim: d, the feature / prototype size.
         gamma: γ, the amplification factor of Eq. 1 (20 in the paper).
+        detach_masks: pool region features (Eq. 2) with masks that pass no gradient back, so
+            only L_seg shapes the masks (``rganet.detach_masks``; off in the paper).
     """
 
-    def __init__(self, dim: int, gamma: float = 20.0) -> None:
+    def __init__(self, dim: int, gamma: float = 20.0, detach_masks: bool = False) -> None:
         super().__init__()
         self.gamma = float(gamma)
+        self.detach_masks = bool(detach_masks)
         self.bg_prototype = nn.Parameter(torch.randn(dim) * dim**-0.5)
 
     def forward(
@@ -95,7 +98,9 @@ class RegionGenerationModule(nn.Module):
                                 part_prototypes], dim=0)
         logits = prototype_logits(feature_map, prototypes, self.gamma)
         masks = logits.softmax(dim=1)
+        if self.detach_masks:  # the masks learn from L_seg only, not from the ReID losses
+            masks = masks.detach()
         return logits, masked_average_pool(feature_map, masks[:, 1:])
 
     def extra_repr(self) -> str:
-        return f"gamma={self.gamma}"
+        return f"gamma={self.gamma}, detach_masks={self.detach_masks}"

@@ -20,7 +20,8 @@ def _spec(protocols):
     return spec_from_dict({
         "name": "tiny", "protocols": protocols, "budget": {"max_epoch": 1},
         "overrides": {"data.synthocc.size": "tiny", "train.batch_size": 16, "data.workers": 0,
-                      "test.batch_size": 64, "data.height": 128, "data.width": 64},
+                      "test.batch_size": 64, "data.height": 128, "data.width": 64,
+                      "clip_pretrain.max_epoch": 1},
         "throughput": {"batch_size": 4, "warmup": 1, "repeats": 2},
         "entries": [{"label": "RGANet", "config": str(REPO / "projects/RGANet/synth_occ.yaml")},
                     {"label": "OSNet", "model": "osnet_x0_25"}]})

@@ -88,3 +88,19 @@ def test_stripe_features_are_band_means():
     out = stripe_features(f, 3)
     for j in range(3):
         assert torch.allclose(out[:, j], f[:, :, 2 * j : 2 * j + 2].mean(dim=(2, 3)), atol=1e-6)
+
+
+@pytest.mark.parametrize("detach", [False, True])
+def test_detached_masks_pass_no_reid_gradient_to_the_prototypes(detach):
+    torch.manual_seed(0)
+    rgm = RegionGenerationModule(8, gamma=20.0, detach_masks=detach)
+    feats = torch.randn(2, 8, 4, 3, requires_grad=True)  # regions still train the encoder
+    protos = torch.randn(3, 8, requires_grad=True)
+    logits, regions = rgm(feats, protos)
+    regions.sum().backward(retain_graph=True)  # a stand-in for the ReID losses
+    reid_grad = 0.0 if protos.grad is None else float(protos.grad.abs().sum())
+    assert (reid_grad == 0) if detach else (reid_grad > 0)
+    assert feats.grad.abs().sum() > 0
+    protos.grad = None
+    logits.sum().backward()  # L_seg's path (through the logits) is never cut
+    assert protos.grad.abs().sum() > 0

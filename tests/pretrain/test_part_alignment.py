@@ -1,0 +1,108 @@
+"""Part-aligned CLIP pre-training (the offline stand-in for CLIP weights) and its local tag."""
+
+import pytest
+import torch
+
+from rganet_reid.config.defaults import get_default_config
+from rganet_reid.modeling.clip_backbone import create_clip, load_clip_weights, read_clip_checkpoint
+from rganet_reid.pretrain import LOCAL_TAG, local_weights, resolve_pretrained
+from rganet_reid.pretrain.part_alignment import build_part_alignment_model, pretrain_part_alignment
+
+ARCH = "RGANet-Tiny-ViT"
+
+
+def _cfg(root, tmp_path, **extra):
+    cfg = get_default_config()
+    cfg.data.root = str(root)
+    cfg.data.synthocc.size = "tiny"
+    cfg.data.height, cfg.data.width = 64, 32
+    cfg.data.workers = 0
+    cfg.data.load_masks = True
+    cfg.data.save_dir = str(tmp_path / "run")
+    cfg.train.batch_size, cfg.sampler.num_instances = 16, 4
+    cfg.test.batch_size = 32
+    cfg.clip_pretrain.max_epoch = 1
+    cfg.model.pretrained = LOCAL_TAG
+    for key, value in extra.items():
+        section, leaf = key.split(".")
+        setattr(getattr(cfg, section), leaf, value)
+    return cfg
+
+
+def test_only_the_image_tower_trains_and_the_text_prototypes_are_fixed():
+    cfg = get_default_config()
+    cfg.data.height, cfg.data.width = 64, 32
+    model = build_part_alignment_model(cfg, ARCH)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all(n.startswith(("encoder.", "clip.visual.", "rgm.")) for n in trainable)
+    assert not any(p.requires_grad for n, p in model.clip.named_parameters()
+                   if not n.startswith("visual."))
+    assert model.prototypes.shape[0] == 4 and not model.prototypes.requires_grad
+    logits = model(torch.randn(2, 3, 64, 32))
+    assert logits.shape == (2, 5, 8, 4)
+
+
+def test_pretraining_writes_a_clip_checkpoint_that_loads_strictly(synthocc_root, tmp_path):
+    cfg = _cfg(synthocc_root, tmp_path)
+    torch.manual_seed(int(cfg.clip_pretrain.seed))
+    out = tmp_path / "clip.pt"
+    summary = pretrain_part_alignment(cfg, ARCH, out)
+    assert out.is_file() and summary["loss_seg"] > 0 and 0 <= summary["pixel_acc"] <= 1
+    state = read_clip_checkpoint(out)
+    fresh = create_clip(ARCH, (64, 32))
+    before = {k: v.clone() for k, v in fresh.state_dict().items()}
+    load_clip_weights(fresh, ARCH, str(out))  # strict: every key of the architecture
+    after = fresh.state_dict()
+    assert set(state) == set(after)
+    assert not torch.equal(after["visual.conv1.weight"], before["visual.conv1.weight"])
+    # the text tower is the seeded random initialisation, untouched by pre-training
+    torch.manual_seed(int(cfg.clip_pretrain.seed))
+    reference = create_clip(ARCH, (64, 32)).state_dict()
+    for key in ("token_embedding.weight", "text_projection", "ln_final.weight"):
+        assert torch.equal(state[key], reference[key]), key
+
+
+def test_local_tag_builds_once_then_reuses_the_cached_file(synthocc_root, tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path / "root", tmp_path)
+    cfg.data.root = str(synthocc_root)
+    calls = []
+
+    def fake_pretrain(pre_cfg, arch, path, device):
+        calls.append((pre_cfg.seed, pre_cfg.data.load_masks, arch))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({}, path)
+        return {"time_s": 0.0}
+
+    monkeypatch.setattr("rganet_reid.pretrain.part_alignment.pretrain_part_alignment",
+                        fake_pretrain)
+    cfg.seed = 7
+    first = resolve_pretrained(cfg, ARCH)
+    second = resolve_pretrained(cfg, ARCH)
+    assert first == second and len(calls) == 1
+    assert calls[0] == (cfg.clip_pretrain.seed, True, ARCH)  # its own seed, masks on
+    cfg.seed = 8  # another training seed shares the weights
+    assert resolve_pretrained(cfg, ARCH) == first and len(calls) == 1
+    cfg.clip_pretrain.max_epoch = 3  # other pre-training settings → another file
+    assert resolve_pretrained(cfg, ARCH) != first and len(calls) == 2
+
+
+def test_other_values_pass_through_unchanged(tmp_path):
+    cfg = get_default_config()
+    for value in ("", "openai", str(tmp_path / "w.pt")):
+        cfg.model.pretrained = value
+        assert resolve_pretrained(cfg, ARCH) == value
+
+
+def test_cache_path_lives_under_the_data_root(tmp_path):
+    cfg = get_default_config()
+    cfg.data.root = str(tmp_path)
+    path = local_weights.local_weights_path(cfg, ARCH)
+    assert path.parent == tmp_path / "pretrained" and path.name.startswith(ARCH)
+
+
+@pytest.mark.parametrize("load_masks", [False])
+def test_pretraining_without_masks_is_an_error(tmp_path, load_masks):
+    cfg = get_default_config()
+    cfg.data.load_masks = load_masks
+    with pytest.raises(ValueError, match="load_masks"):
+        pretrain_part_alignment(cfg, ARCH, tmp_path / "x.pt")
