@@ -6,7 +6,7 @@ PIP_INSTALL := $(PY) -m pip install --disable-pip-version-check -q
 export HF_HUB_OFFLINE ?= 1
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: setup test demo lint bench-retrieval contact-sheet clean-outputs
+.PHONY: setup test demo tables lint bench-retrieval contact-sheet clean-outputs
 
 setup: $(VENV)/.installed
 
@@ -24,6 +24,12 @@ lint: setup
 
 demo: setup
 	$(PY) tools/demo.py
+
+# Every table of projects/RGANet/README.md (trains only what is missing; resumable).
+TABLE_SPECS := $(addprefix projects/RGANet/benchmarks/,leaderboard.yaml tables_i_iii.yaml \
+	table_v.yaml table_vi.yaml fig3.yaml table_vii.yaml)
+tables: setup
+	$(PY) tools/benchmark.py --spec $(TABLE_SPECS) --readme projects/RGANet/README.md
 
 bench-retrieval: setup
 	$(PY) tools/bench_retrieval.py --preset small

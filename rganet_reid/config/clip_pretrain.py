@@ -16,7 +16,7 @@ from yacs.config import CfgNode as CN
 def add_clip_pretrain_config(cfg: CN) -> None:
     """Add the ``clip_pretrain`` section to ``cfg``."""
     cfg.clip_pretrain = CN()
-    cfg.clip_pretrain.max_epoch = 12
+    cfg.clip_pretrain.max_epoch = 20
     cfg.clip_pretrain.lr = 1e-3  # Adam, cosine decay to 0 over the run
     cfg.clip_pretrain.weight_decay = 5e-4
     cfg.clip_pretrain.gamma = 20.0  # γ of Eq. 1 during pre-training

@@ -58,11 +58,12 @@ def build_rganet(cfg: CfgNode, num_classes: int) -> RGANet:
     clip = create_clip(arch, image_size, quick_gelu=quick_gelu)
     load_clip_weights(clip, arch, pretrained)
     image_encoder = CLIPImageEncoder(clip.visual, patch_stride=int(r.patch_stride))
-    if not cfg.model.pretrained and r.regions == "rgm" and float(r.seg.weight_stage2) == 0.0:
+    if not pretrained and r.regions == "rgm":
         logger.warning(
             "Random CLIP weights with regions=rgm: the text prototypes carry no meaning for "
-            "untrained image features. Consider rganet.seg.weight_stage2 > 0 (keep L_seg in "
-            "stage 2, needs data.load_masks) or load CLIP weights."
+            "untrained image features (measured on SynthOcc: the masks collapse to background "
+            "and every region feature equals the global one). Load CLIP weights, or offline "
+            "use model.pretrained synthocc-parts (part-aligned pre-training on SynthOcc)."
         )
 
     prompt = None
