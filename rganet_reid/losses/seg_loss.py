@@ -118,6 +118,11 @@ class SegmentationLoss(nn.Module):
 
     def target(self, mask_logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         """The per-cell labels ``(B, h, w)`` L_seg compares ``mask_logits`` with."""
+        if mask_logits.shape[1] != self.num_parts + 1:
+            raise ValueError(
+                f"mask_logits have {mask_logits.shape[1]} channels; expected N+1 = "
+                f"{self.num_parts + 1}"
+            )
         target = downsample_mask(self.remap(masks.to(mask_logits.device)),
                                  tuple(mask_logits.shape[-2:]), self.num_parts + 1,
                                  self.downsample, self.ignore_index)
@@ -127,12 +132,10 @@ class SegmentationLoss(nn.Module):
 
     def forward(self, mask_logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         """``mask_logits`` (B, N+1, h, w), ``masks`` (B, H_img, W_img) → scalar."""
-        if mask_logits.shape[1] != self.num_parts + 1:
-            raise ValueError(
-                f"mask_logits have {mask_logits.shape[1]} channels; expected N+1 = "
-                f"{self.num_parts + 1}"
-            )
-        target = self.target(mask_logits, masks)
+        return self.from_target(mask_logits, self.target(mask_logits, masks))
+
+    def from_target(self, mask_logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """L_seg against labels already on the feature grid (:meth:`target`)."""
         if not bool((target != self.ignore_index).any()):
             return mask_logits.sum() * 0.0  # nothing labelled in this batch
         return F.cross_entropy(mask_logits.float(), target, ignore_index=self.ignore_index)

@@ -130,13 +130,13 @@ def pretrain_part_alignment(
             images = batch["img"].to(device, non_blocking=True)
             masks = batch["mask"].to(device, non_blocking=True)
             logits = model(images)
-            loss = criterion(logits, masks)
+            target = criterion.target(logits, masks)  # once, for the loss and the accuracy
+            loss = criterion.from_target(logits, target)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             scheduler.step()
             with torch.no_grad():
-                target = criterion.target(logits, masks)
                 valid = target != criterion.ignore_index
                 correct += int((logits.argmax(1) == target)[valid].sum())
                 labelled += int(valid.sum())

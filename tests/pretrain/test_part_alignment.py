@@ -63,8 +63,7 @@ def test_pretraining_writes_a_clip_checkpoint_that_loads_strictly(synthocc_root,
 
 
 def test_local_tag_builds_once_then_reuses_the_cached_file(synthocc_root, tmp_path, monkeypatch):
-    cfg = _cfg(tmp_path / "root", tmp_path)
-    cfg.data.root = str(synthocc_root)
+    cfg = _cfg(synthocc_root, tmp_path)
     calls = []
 
     def fake_pretrain(pre_cfg, arch, path, device):
@@ -100,9 +99,8 @@ def test_cache_path_lives_under_the_data_root(tmp_path):
     assert path.parent == tmp_path / "pretrained" and path.name.startswith(ARCH)
 
 
-@pytest.mark.parametrize("load_masks", [False])
-def test_pretraining_without_masks_is_an_error(tmp_path, load_masks):
+def test_pretraining_without_masks_is_an_error(tmp_path):
     cfg = get_default_config()
-    cfg.data.load_masks = load_masks
+    cfg.data.load_masks = False
     with pytest.raises(ValueError, match="load_masks"):
         pretrain_part_alignment(cfg, ARCH, tmp_path / "x.pt")
