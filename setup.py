@@ -46,6 +46,7 @@ setup(
         "numpy>=1.22",
         "Pillow>=9.0",
         "safetensors>=0.4",
+        "filelock>=3.0",  # one process per benchmark run folder / cached weights file
         *TORCHREID_RUNTIME_DEPS,
     ],
     extras_require={

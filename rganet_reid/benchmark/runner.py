@@ -16,7 +16,8 @@ Modes: ``train`` trains and evaluates; a folder whose bench.json has the same co
 reused unless ``force`` (protocols it lacks are evaluated from its saved weights, and
 inference is re-measured when the throughput settings changed).
 ``evaluate`` re-evaluates the weights a folder already holds (no training). Entries with
-``weights`` are evaluated, never trained.
+``weights`` are evaluated, never trained. A ``seed<k>.lock`` beside each folder lets one
+process at a time work on it (others wait, then reuse its result).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from rganet_reid.benchmark.throughput import (
     training_throughput,
 )
 from rganet_reid.utils.io import write_json_atomic
+from rganet_reid.utils.locking import exclusive
 
 logger = logging.getLogger(__name__)
 
@@ -236,10 +238,19 @@ def prepare_for_inference(model: torch.nn.Module) -> torch.nn.Module:
 def execute(plan: RunPlan, mode: str = "train",
             throughput: ThroughputSettings | None = None, force: bool = False,
             spec_name: str = "") -> dict[str, Any]:
-    """Train-or-load, evaluate and measure one run; writes and returns its bench record."""
+    """Train-or-load, evaluate and measure one run; writes and returns its bench record.
+
+    One process at a time per run folder: a second benchmark that needs the same run (two
+    specs sharing an entry, run side by side) waits for the first and then reuses its result.
+    """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    throughput = throughput or ThroughputSettings()
+    with exclusive(plan.run_dir, f"Run folder {plan.run_dir}"):
+        return _execute(plan, mode, throughput or ThroughputSettings(), force, spec_name)
+
+
+def _execute(plan: RunPlan, mode: str, throughput: ThroughputSettings, force: bool,
+             spec_name: str) -> dict[str, Any]:
     run_dir = plan.run_dir
     needed = list(plan.cfg.data.targets)
     have = None if force else stored_targets(run_dir, plan.config_hash)

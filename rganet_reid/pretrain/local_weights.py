@@ -6,7 +6,8 @@ run's own training data instead of a download. The file is
 ``<data.root>/pretrained/<arch>-synthocc-parts-<key>.pt`` where ``key`` hashes everything the
 weights depend on (architecture, input size, training data, augmentation, batch,
 ``clip_pretrain.*``); it is built on first use (minutes on a CPU; logged) and then shared by
-every model and training seed with the same settings.
+every model and training seed with the same settings. Processes that need the same file
+at once build it once: the others wait for it (:func:`~rganet_reid.utils.locking.exclusive`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import logging
 from pathlib import Path
 
 from yacs.config import CfgNode
+
+from rganet_reid.utils.locking import exclusive
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +62,16 @@ def resolve_pretrained(cfg: CfgNode, arch: str) -> str:
     if cfg.model.pretrained != LOCAL_TAG:
         return cfg.model.pretrained
     path = local_weights_path(cfg, arch)
-    if path.is_file():
-        logger.info("model.pretrained=%s: using %s", LOCAL_TAG, path)
-        return str(path)
+    if not path.is_file():
+        # another process may be building the same file: wait for it and use its result
+        with exclusive(path, f"model.pretrained={LOCAL_TAG} ({path.name})"):
+            if not path.is_file():
+                return _build(cfg, arch, path)
+    logger.info("model.pretrained=%s: using %s", LOCAL_TAG, path)
+    return str(path)
+
+
+def _build(cfg: CfgNode, arch: str, path: Path) -> str:
     from rganet_reid.pretrain.part_alignment import pretrain_part_alignment
     from rganet_reid.utils.seed import resolve_device
 

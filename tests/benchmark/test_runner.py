@@ -1,16 +1,19 @@
 """A torchreid model and an RGANet config through the same runner path on tiny SynthOcc."""
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
 import torch
+from filelock import FileLock
 
 from rganet_reid.benchmark.leaderboard import collect_runs, merge_seeds
 from rganet_reid.benchmark.runner import BenchmarkRunError, execute, plan_runs, run_benchmark
 from rganet_reid.benchmark.spec import ThroughputSettings, spec_from_dict
 from rganet_reid.benchmark.throughput import count_parameters
 from rganet_reid.engine.builder import build_model
+from rganet_reid.utils.locking import lock_path
 
 REPO = Path(__file__).resolve().parents[2]
 OCC, PARTIAL = "synthocc_occluded", "synthocc_partial"
@@ -107,3 +110,24 @@ def test_re_evaluation_needs_trained_weights(tmp_path, synthocc_root):
                if p.entry.label == "OSNet"]
     with pytest.raises(BenchmarkRunError, match="no trained weights"):
         execute(plan, mode="evaluate")
+
+
+def test_a_run_folder_in_use_is_waited_for_then_reused(trained):
+    """Two benchmarks sharing a run: the second waits for the first, then reuses its result."""
+    _, plans = trained
+    bench = plans[1].run_dir / "bench.json"
+    mtime = bench.stat().st_mtime_ns
+    stored = json.loads(bench.read_text())["inference"]
+    same = ThroughputSettings(batch_size=stored["batch_size"], warmup=stored["warmup"],
+                              repeats=stored["repeats"])
+    returned = []
+    with FileLock(str(lock_path(plans[1].run_dir))):  # held by "another process"
+        waiter = threading.Thread(
+            target=lambda: returned.append(execute(plans[1], throughput=same)))
+        waiter.start()
+        waiter.join(timeout=1.0)
+        assert waiter.is_alive() and returned == []  # blocked on the lock
+    waiter.join(timeout=60)
+    assert not waiter.is_alive()
+    assert returned[0] == json.loads(bench.read_text())
+    assert bench.stat().st_mtime_ns == mtime  # up to date after the wait: nothing redone

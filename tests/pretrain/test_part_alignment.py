@@ -1,12 +1,16 @@
 """Part-aligned CLIP pre-training (the offline stand-in for CLIP weights) and its local tag."""
 
+import threading
+
 import pytest
 import torch
+from filelock import FileLock
 
 from rganet_reid.config.defaults import get_default_config
 from rganet_reid.modeling.clip_backbone import create_clip, load_clip_weights, read_clip_checkpoint
 from rganet_reid.pretrain import LOCAL_TAG, local_weights, resolve_pretrained
 from rganet_reid.pretrain.part_alignment import build_part_alignment_model, pretrain_part_alignment
+from rganet_reid.utils.locking import lock_path
 
 ARCH = "RGANet-Tiny-ViT"
 
@@ -83,6 +87,24 @@ def test_local_tag_builds_once_then_reuses_the_cached_file(synthocc_root, tmp_pa
     assert resolve_pretrained(cfg, ARCH) == first and len(calls) == 1
     cfg.clip_pretrain.max_epoch = 3  # other pre-training settings → another file
     assert resolve_pretrained(cfg, ARCH) != first and len(calls) == 2
+
+
+def test_a_build_in_progress_elsewhere_is_waited_for_not_repeated(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path, tmp_path)
+    path = local_weights.local_weights_path(cfg, ARCH)
+    calls = []
+    monkeypatch.setattr("rganet_reid.pretrain.part_alignment.pretrain_part_alignment",
+                        lambda *args: calls.append(args))
+    returned = []
+    path.parent.mkdir(parents=True)
+    with FileLock(str(lock_path(path))):  # another process is pre-training this file
+        waiter = threading.Thread(target=lambda: returned.append(resolve_pretrained(cfg, ARCH)))
+        waiter.start()
+        waiter.join(timeout=1.0)
+        assert waiter.is_alive() and returned == []
+        torch.save({}, path)  # ... and finishes
+    waiter.join(timeout=60)
+    assert returned == [str(path)] and calls == []
 
 
 def test_other_values_pass_through_unchanged(tmp_path):
