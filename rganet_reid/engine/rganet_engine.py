@@ -64,8 +64,20 @@ class RGANetEngine(ReIDEngine):
             outputs = self.model(imgs)
         loss, terms = self.criterion(outputs, pids, masks)
         self.step(loss)
-        self.model.update_memory(outputs)
-        return terms
+        updated = self.model.update_memory(outputs)
+        return {**terms, **confidence_stats(outputs, updated)}
+
+    def train_epoch(self, epoch: int) -> dict[str, float]:
+        """The base epoch, plus a warning when the memory bank (Eq. 5) never moved in it."""
+        means = super().train_epoch(epoch)
+        if means.get("memory_update_rate") == 0.0:
+            logger.warning(
+                "Epoch %d: no region feature had α above rganet.memory.alpha_threshold (%.2f; "
+                "mean α %.3f), so the memory bank kept its centres (Eq. 5) and "
+                "rganet.memory.momentum has no effect. Lower the threshold or train the DAI "
+                "longer if the IAI should track the regions.", epoch + 1,
+                self.model.memory.alpha_threshold, means.get("alpha_mean", float("nan")))
+        return means
 
     @torch.no_grad()
     def extract_features(self, imgs: torch.Tensor) -> dict[str, torch.Tensor | None]:
@@ -160,3 +172,14 @@ class RGANetEngine(ReIDEngine):
 
 
 ENGINES.register("rganet", RGANetEngine)
+
+
+def confidence_stats(outputs: dict, updated: torch.Tensor | None) -> dict[str, float]:
+    """What the region assessment did in a step, logged with the losses: the mean DAI
+    confidence α (Eq. 4) and the share of memory centres Eq. 5 updated (α above threshold)."""
+    stats = {}
+    if outputs.get("alpha") is not None:
+        stats["alpha_mean"] = float(outputs["alpha"].detach().float().mean())
+    if updated is not None:
+        stats["memory_update_rate"] = float(updated.float().mean())
+    return stats

@@ -79,7 +79,9 @@ def test_stage2_step_trains_updates_memory_and_extracts_region_features(tmp_path
     with torch.no_grad():
         model.dai.fc.bias.fill_(10.0)  # α ≈ 1: every region passes the 0.85 threshold
     terms = engine.forward_backward(engine.train_loader[0])
-    assert set(terms) == {"loss_id", "loss_tri", "loss_ram", "loss_tri_region"}
+    assert set(terms) == {"loss_id", "loss_tri", "loss_ram", "loss_tri_region", "alpha_mean",
+                          "memory_update_rate"}
+    assert terms["alpha_mean"] > 0.99 and terms["memory_update_rate"] == 1.0
     assert not torch.equal(model.image_encoder.visual.conv1.weight, weights)
     assert not torch.equal(model.memory.centers, centers)
     engine.set_model_mode("eval")
@@ -87,6 +89,18 @@ def test_stage2_step_trains_updates_memory_and_extracts_region_features(tmp_path
     assert feats["global_feat"].shape == (8, 128)
     assert feats["region_feats"].shape == (8, 4, 128)
     assert torch.allclose(feats["region_weights"].sum(-1), torch.ones(8), atol=1e-5)
+
+
+def test_an_epoch_without_memory_updates_is_reported(tmp_path, caplog):
+    engine = _engine(tmp_path)
+    engine.before_train()
+    with torch.no_grad():
+        engine.model.dai.fc.bias.fill_(-10.0)  # α ≈ 0: no region passes the 0.85 threshold
+    centers = engine.model.memory.centers.clone()
+    means = engine.train_epoch(0)
+    assert means["memory_update_rate"] == 0.0 and means["alpha_mean"] < 0.01
+    assert torch.equal(engine.model.memory.centers, centers)
+    assert "rganet.memory.momentum has no effect" in caplog.text
 
 
 def test_stage1_is_skipped_for_templates_and_without_masks(tmp_path, caplog):
