@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Leaderboards: ``python tools/benchmark.py --spec projects/RGANet/benchmarks/*.yaml``.
+"""Leaderboards: ``python tools/benchmark.py --spec projects/RGANet/benchmarks/table_v.yaml``.
 
 Thin wrapper around :mod:`rganet_reid.benchmark.cli` (also installed as
 ``rganet-benchmark``); ``--help`` lists every option.
