@@ -42,6 +42,7 @@ class RGANetEngine(ReIDEngine):
         )
         self.stage1_done = False
         self.stage1_history: list[dict[str, float]] = []
+        self.memory_warned = False
 
     # ------------------------------------------------------------------ hooks
     def before_train(self) -> None:
@@ -68,14 +69,17 @@ class RGANetEngine(ReIDEngine):
         return {**terms, **confidence_stats(outputs, updated)}
 
     def train_epoch(self, epoch: int) -> dict[str, float]:
-        """The base epoch, plus a warning when the memory bank (Eq. 5) never moved in it."""
+        """The base epoch, plus a warning (once per run) the first time the memory bank
+        (Eq. 5) never moved in an epoch."""
         means = super().train_epoch(epoch)
-        if means.get("memory_update_rate") == 0.0:
+        if means.get("memory_update_rate") == 0.0 and not self.memory_warned:
+            self.memory_warned = True
             logger.warning(
                 "Epoch %d: no region feature had α above rganet.memory.alpha_threshold (%.2f; "
                 "mean α %.3f), so the memory bank kept its centres (Eq. 5) and "
                 "rganet.memory.momentum has no effect. Lower the threshold or train the DAI "
-                "longer if the IAI should track the regions.", epoch + 1,
+                "longer if the IAI should track the regions. Not repeated: the per-epoch "
+                "memory_update_rate is in train_summary.json and TensorBoard.", epoch + 1,
                 self.model.memory.alpha_threshold, means.get("alpha_mean", float("nan")))
         return means
 
