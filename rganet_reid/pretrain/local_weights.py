@@ -72,14 +72,21 @@ def resolve_pretrained(cfg: CfgNode, arch: str) -> str:
 
 
 def _build(cfg: CfgNode, arch: str, path: Path) -> str:
+    from rganet_reid.engine.checkpoint import rng_state, set_rng_state
     from rganet_reid.pretrain.part_alignment import pretrain_part_alignment
     from rganet_reid.utils.seed import resolve_device
 
     logger.info("model.pretrained=%s: %s is missing; pre-training %s on %s for %d epochs "
                 "(once; cached for later runs)", LOCAL_TAG, path, arch, list(cfg.data.sources),
                 int(cfg.clip_pretrain.max_epoch))
-    summary = pretrain_part_alignment(_pretrain_config(cfg), arch, path,
-                                      resolve_device(cfg.device))
+    # the calling run was seeded already: leave its RNG streams as if the file had been cached,
+    # so a run gives the same result whether or not it had to build the weights first
+    state = rng_state()
+    try:
+        summary = pretrain_part_alignment(_pretrain_config(cfg), arch, path,
+                                          resolve_device(cfg.device))
+    finally:
+        set_rng_state(state)
     logger.info("Part-aligned pre-training done in %.0f s: loss_seg %.3f, pixel accuracy %.3f",
                 summary["time_s"], summary.get("loss_seg", float("nan")),
                 summary.get("pixel_acc", float("nan")))

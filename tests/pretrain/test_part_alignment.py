@@ -1,7 +1,9 @@
 """Part-aligned CLIP pre-training (the offline stand-in for CLIP weights) and its local tag."""
 
+import random
 import threading
 
+import numpy as np
 import pytest
 import torch
 from filelock import FileLock
@@ -11,6 +13,7 @@ from rganet_reid.modeling.clip_backbone import create_clip, load_clip_weights, r
 from rganet_reid.pretrain import LOCAL_TAG, local_weights, resolve_pretrained
 from rganet_reid.pretrain.part_alignment import build_part_alignment_model, pretrain_part_alignment
 from rganet_reid.utils.locking import lock_path
+from rganet_reid.utils.seed import seed_everything
 
 ARCH = "RGANet-Tiny-ViT"
 
@@ -87,6 +90,21 @@ def test_local_tag_builds_once_then_reuses_the_cached_file(synthocc_root, tmp_pa
     assert resolve_pretrained(cfg, ARCH) == first and len(calls) == 1
     cfg.clip_pretrain.max_epoch = 3  # other pre-training settings → another file
     assert resolve_pretrained(cfg, ARCH) != first and len(calls) == 2
+
+
+def test_building_the_weights_leaves_the_runs_random_streams_untouched(synthocc_root, tmp_path):
+    """A run that pre-trains first must continue exactly like one that found the file cached."""
+    cfg = _cfg(synthocc_root, tmp_path)
+
+    def draws():
+        return torch.rand(3).tolist(), np.random.rand(3).tolist(), random.random()
+
+    seed_everything(5)
+    cached = draws()
+    seed_everything(5)
+    resolve_pretrained(cfg, ARCH)  # builds (1 tiny epoch): consumes and reseeds RNGs inside
+    assert local_weights.local_weights_path(cfg, ARCH).is_file()
+    assert draws() == cached
 
 
 def test_a_build_in_progress_elsewhere_is_waited_for_not_repeated(tmp_path, monkeypatch):
