@@ -12,7 +12,8 @@ Layout on disk (written once, reused while ``manifest.json`` matches)::
 
     <root>/synthocc/<size>_seed<seed>/
         manifest.json              generator version, parameters, counts, traps, per-image
-                                   records (pid, cam, split, occluded, occluder, body_px, ...)
+                                   records (pid, cam, split, occluded, occluder, body_px,
+                                   visibility: per-part visible share, ...)
         bounding_box_train/        training split, shared by all protocols
         occluded/query/            Occluded-Duke-like: 100 % occluded queries
         occluded/bounding_box_test/   ~10 % occluded gallery

@@ -82,6 +82,7 @@ def _record(pf: PlannedFile, out: Rendered) -> dict:
         "keep": round(pf.variant.keep, 4),
         "body_px": out.body_px,
         "visible_px": out.visible_px,
+        "visibility": [round(float(v), 4) for v in out.visibility],
     }
 
 
@@ -89,7 +90,9 @@ def write_plan(plan: Plan, out_dir: Path, progress: bool = False) -> dict[str, d
     """Write every planned image (JPEG) and mask (PNG) under ``out_dir``.
 
     Returns the per-file records ``{relpath: {pid, cam, split, protocol, occluded, occluder,
-    occluder_style, trap, keep, body_px, visible_px}}`` stored in the manifest.
+    occluder_style, trap, keep, body_px, visible_px, visibility}}`` stored in the manifest
+    (``visibility``: per-part ground truth, head / upper body / lower body / feet, see
+    :func:`~rganet_reid.data.synthocc.render.part_visibility`).
     """
     out_dir = Path(out_dir)
     for folder in plan.folders():

@@ -56,9 +56,10 @@ from rganet_reid.data.synthocc.person import (
 )
 
 __all__ = [
-    "BASE_HEIGHT", "FEET", "HEAD", "LOWER", "OCCLUDER_KINDS", "PART_NAMES", "UPPER", "Capture",
-    "Occluder", "Pose", "Rendered", "compose", "draw_occluder", "fit_occluder", "render_capture",
-    "render_person", "sample_capture", "sample_occluder", "sample_pose",
+    "BASE_HEIGHT", "FEET", "HEAD", "LOWER", "NUM_PARTS", "OCCLUDER_KINDS", "PART_NAMES", "UPPER",
+    "Capture", "Occluder", "Pose", "Rendered", "compose", "draw_occluder", "fit_occluder",
+    "part_pixel_counts", "part_visibility", "render_capture", "render_person", "sample_capture",
+    "sample_occluder", "sample_pose",
 ]
 
 
@@ -85,6 +86,30 @@ def compose(identity: Identity, pose: Pose, background: np.ndarray,
     return rgb, mask, int(body.sum())
 
 
+NUM_PARTS = 4  # head, upper body, lower body, feet (labels 1..4)
+
+
+def part_pixel_counts(label: np.ndarray) -> np.ndarray:
+    """Pixels of each part 1..4 in a label map: ``(4,)`` int64."""
+    return np.bincount(label.ravel(), minlength=NUM_PARTS + 1)[1:NUM_PARTS + 1].astype(np.int64)
+
+
+def part_visibility(visible_label: np.ndarray, full_label: np.ndarray, keep: float = 1.0
+                    ) -> np.ndarray:
+    """Ground-truth visibility of each part 1..4: ``(4,)`` float in [0, 1].
+
+    Visible pixels of the part (``visible_label``, the rendered mask: occluded pixels are 0,
+    a partial view shows only the top ``keep`` of the crop stretched to full height, so each of
+    its pixels stands for ``keep`` of a pixel of the whole crop) divided by the pixels the part
+    covers in ``full_label`` (the same person, pose and crop without occluders or cropping). A
+    part that covers no pixel even then has visibility 0.
+    """
+    visible = part_pixel_counts(visible_label) * float(keep)
+    full = part_pixel_counts(full_label)
+    vis = np.divide(visible, full, out=np.zeros(NUM_PARTS), where=full > 0)
+    return np.clip(vis, 0.0, 1.0)
+
+
 @dataclass
 class Rendered:
     """One finished image with its part mask and occlusion statistics."""
@@ -93,6 +118,7 @@ class Rendered:
     mask: np.ndarray  # uint8 HxW, labels 0..4
     body_px: int  # person pixels before occlusion
     occluder: Occluder | None
+    visibility: np.ndarray  # (4,) per-part visibility, see part_visibility
 
     @property
     def visible_px(self) -> int:
@@ -143,5 +169,11 @@ def render_capture(identity: Identity, capture: Capture, style: CameraStyle,
             occ = sample_occluder(occluder_rng, body, X, Y, height, width, hidden_range,
                                   list(others), occluder_kind)
     rgb, mask, body_px = compose(identity, capture.pose, bg, [occ] if occ else [], keep)
+    if occ is None and keep == 1.0:
+        full_label = mask  # nothing hides or crops the person: the mask is the full body
+    else:
+        full_label = render_person(identity, capture.pose, *pixel_grid(height, width), height,
+                                   width)[1]
     image = photometric(rgb, style, capture.photometry)
-    return Rendered(image=image, mask=mask, body_px=body_px, occluder=occ)
+    return Rendered(image=image, mask=mask, body_px=body_px, occluder=occ,
+                    visibility=part_visibility(mask, full_label, keep))
