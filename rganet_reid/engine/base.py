@@ -33,15 +33,10 @@ from tqdm import tqdm
 from yacs.config import CfgNode
 
 from rganet_reid.compat import torchreid_engine, torchreid_root
-from rganet_reid.engine.checkpoint import (
-    CheckpointError,
-    load_checkpoint,
-    rng_state,
-    save_checkpoint,
-    set_rng_state,
-)
+from rganet_reid.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from rganet_reid.evaluation import FeatureSet, RetrievalResult, evaluate_retrieval
 from rganet_reid.utils.io import write_json_atomic
+from rganet_reid.utils.rng import rng_state, set_rng_state
 
 logger = logging.getLogger(__name__)
 
