@@ -214,8 +214,9 @@ def load_clip_weights(model: open_clip.CLIP, arch: str, source: str) -> str:
     if not tag_cfg:
         tags = open_clip.list_pretrained_tags_by_model(arch)
         raise PretrainedWeightsError(
-            f"model.pretrained={source!r} is neither an existing file, nor an open_clip "
-            f"pretrained tag for {arch}, nor the local tag 'synthocc-parts'"
+            f"model.pretrained={source!r} is neither an existing file nor an open_clip "
+            f"pretrained tag for {arch} (nor, before the model is built, the local tag "
+            "'synthocc-parts')"
             + (f" (tags: {', '.join(tags)})." if tags else " (it has no published weights).")
         )
     try:

@@ -19,12 +19,11 @@ from pathlib import Path
 
 from yacs.config import CfgNode
 
+from rganet_reid.config.clip_pretrain import LOCAL_TAG
 from rganet_reid.utils.locking import exclusive
 from rganet_reid.utils.rng import preserved_rng_state
 
 logger = logging.getLogger(__name__)
-
-LOCAL_TAG = "synthocc-parts"
 
 
 def _pretrain_config(cfg: CfgNode) -> CfgNode:
