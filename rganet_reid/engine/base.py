@@ -3,8 +3,9 @@
 ``ReIDEngine`` subclasses torchreid's ``Engine`` (so it is one of torchreid's engines and keeps
 ``register_model`` / ``get_model_names`` / ``update_lr`` …) and owns the loop:
 
-``run()`` → [``resume``] → ``before_train()`` → per epoch ``train_epoch()`` → per batch
-``forward_backward(data)`` → checkpoint / evaluate → final ``test()``.
+``run()`` → [``resume``] → ``before_train()`` → per epoch ``train_epoch()`` (the pass itself:
+:func:`rganet_reid.engine.loop.run_epoch`) → per batch ``train_step`` → ``forward_backward(data)``
+→ checkpoint / evaluate → final ``test()``.
 
 Subclasses override only the hooks: ``forward_backward`` (required), ``parse_data_for_train``,
 ``extract_features``, ``before_train``, ``extra_state`` / ``load_extra_state``.
@@ -34,6 +35,7 @@ from yacs.config import CfgNode
 
 from rganet_reid.compat import torchreid_engine, torchreid_root
 from rganet_reid.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from rganet_reid.engine.loop import run_epoch
 from rganet_reid.evaluation import FeatureSet, RetrievalResult, evaluate_retrieval
 from rganet_reid.utils.io import write_json_atomic
 from rganet_reid.utils.rng import rng_state, set_rng_state
@@ -177,34 +179,24 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
             else:
                 utils.open_all_layers(self.model)
                 self.after_open_layers()
-        sums: dict[str, float] = defaultdict(float)
-        n_batches, n_images, t0 = 0, 0, time.monotonic()
-        bar = tqdm(self.train_loader, desc=f"epoch {epoch + 1}/{cfg.train.max_epoch}",
-                   leave=False, mininterval=2.0, dynamic_ncols=True)
-        for data in bar:
-            losses = self.forward_backward(data)
-            self.global_step += 1
-            n_batches += 1
-            n_images += len(data["pid"])
-            for k, v in losses.items():
-                sums[k] += v
-            if self.global_step % max(cfg.train.print_freq, 1) == 0:
-                for k, v in losses.items():
-                    self.writer_.add_scalar(f"train/{k}", v, self.global_step)
-                self.writer_.add_scalar("train/lr", self.get_current_lr(), self.global_step)
-            bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()}, refresh=False)
-            if self.out_of_time():
-                break
-        bar.close()
-        elapsed = time.monotonic() - t0
-        means = {k: v / max(n_batches, 1) for k, v in sums.items()}
-        record = {"epoch": epoch + 1, "lr": self.get_current_lr(), "time_s": elapsed,
-                  "images_per_s": n_images / max(elapsed, 1e-9), **means}
+        stats = run_epoch(self.train_loader, self.train_step,
+                          f"epoch {epoch + 1}/{cfg.train.max_epoch}", self.out_of_time)
+        record = stats.record(epoch + 1, lr=self.get_current_lr())
         self.history.append(record)
         logger.info("epoch %d/%d  %s  lr %.2e  %.1f img/s", epoch + 1, cfg.train.max_epoch,
-                    "  ".join(f"{k} {v:.4f}" for k, v in means.items()), record["lr"],
+                    "  ".join(f"{k} {v:.4f}" for k, v in stats.means.items()), record["lr"],
                     record["images_per_s"])
-        return means
+        return stats.means
+
+    def train_step(self, data: dict) -> dict[str, float]:
+        """:meth:`forward_backward` on one batch, counted and logged to TensorBoard."""
+        losses = self.forward_backward(data)
+        self.global_step += 1
+        if self.global_step % max(self.cfg.train.print_freq, 1) == 0:
+            for k, v in losses.items():
+                self.writer_.add_scalar(f"train/{k}", v, self.global_step)
+            self.writer_.add_scalar("train/lr", self.get_current_lr(), self.global_step)
+        return losses
 
     def after_open_layers(self) -> None:
         """Called after ``open_all_layers`` each epoch; re-freeze what must stay frozen."""
