@@ -82,6 +82,12 @@ def test_the_tag_is_refused_for_torchreid_models(tmp_path):
         builder.resolve_model_weights(cfg)
 
 
+def _pair(model, loss):
+    cfg = get_default_config()
+    cfg.model.name, cfg.loss.name = model, loss
+    return cfg
+
+
 @pytest.mark.parametrize("model, loss, engine", [
     ("rganet_tiny", "rganet", "rganet"),
     ("rganet_vit_b16", "rganet", "rganet"),
@@ -89,9 +95,7 @@ def test_the_tag_is_refused_for_torchreid_models(tmp_path):
     ("resnet50", "triplet", "softmax_triplet"),
 ])
 def test_the_engine_follows_the_model_family(model, loss, engine):
-    cfg = get_default_config()
-    cfg.model.name, cfg.loss.name = model, loss
-    assert builder.engine_name(cfg) == engine
+    assert builder.engine_name(_pair(model, loss)) == engine
     assert engine in builder.ENGINES
 
 
@@ -101,8 +105,7 @@ def test_the_engine_follows_the_model_family(model, loss, engine):
     ("osnet_x0_25", "arcface", "loss.name must be one of softmax, triplet, rganet"),
 ])
 def test_model_and_loss_pairs_no_engine_trains_are_errors(model, loss, message):
-    cfg = get_default_config()
-    cfg.model.name, cfg.loss.name = model, loss
+    cfg = _pair(model, loss)
     with pytest.raises(ValueError, match=message):
         builder.engine_name(cfg)
     with pytest.raises(ValueError, match=message):
