@@ -68,8 +68,8 @@ def build_model(cfg: CfgNode, num_classes: int) -> nn.Module:
     """RGANet variants from the full config; torchreid built-ins through its factory.
 
     Weights named by ``model.pretrained`` are resolved first (:func:`resolve_model_weights`).
+    A torchreid model is built for its ``loss.name`` (:func:`torchreid_loss`).
     """
-    engine_name(cfg)  # a model/loss pair no engine trains is an error before anything is built
     cfg = resolve_model_weights(cfg)
     name = cfg.model.name
     if name in rganet_model_names():
@@ -79,12 +79,26 @@ def build_model(cfg: CfgNode, num_classes: int) -> nn.Module:
     factory = model_factory()
     if name not in factory:
         raise KeyError(f"Unknown model.name {name!r}. Valid names: {', '.join(sorted(factory))}")
+    loss = torchreid_loss(cfg)
     imagenet = cfg.model.pretrained == "imagenet"
-    model = torchreid_models.build_model(name, num_classes, loss=cfg.loss.name,
-                                         pretrained=imagenet, use_gpu=False)
+    model = torchreid_models.build_model(name, num_classes, loss=loss, pretrained=imagenet,
+                                         use_gpu=False)
     if cfg.model.pretrained not in ("", "imagenet"):
         load_model_weights(model, cfg.model.pretrained, strict=False)
     return model
+
+
+def torchreid_loss(cfg: CfgNode) -> str:
+    """``loss.name`` of a torchreid model, its ``build_model(loss=...)``: softmax (train output:
+    logits) or triplet (logits and features); anything else is an error naming the choices."""
+    loss = cfg.loss.name
+    if loss == RGANET_LOSS:
+        raise ValueError(f"loss.name={loss} needs an RGANet model "
+                         f"({', '.join(rganet_model_names())}); {cfg.model.name!r} is torchreid's.")
+    if loss not in TORCHREID_LOSSES:
+        raise ValueError(f"loss.name must be one of {', '.join((*TORCHREID_LOSSES, RGANET_LOSS))}, "
+                         f"got {loss!r}.")
+    return loss
 
 
 def engine_name(cfg: CfgNode) -> str:
@@ -100,14 +114,7 @@ def engine_name(cfg: CfgNode) -> str:
                 f"{RGANET_LOSS} (Eq. 8), got loss.name={loss!r}."
             )
         return "rganet"
-    if loss not in TORCHREID_LOSSES:
-        raise ValueError(
-            f"loss.name={loss} needs an RGANet model ({', '.join(rganet_model_names())}) "
-            f"or one of {', '.join(TORCHREID_LOSSES)} for torchreid's {name!r}."
-            if loss == RGANET_LOSS else
-            f"loss.name must be one of {', '.join((*TORCHREID_LOSSES, RGANET_LOSS))}, "
-            f"got {loss!r}."
-        )
+    torchreid_loss(cfg)
     return "softmax_triplet"
 
 
@@ -143,6 +150,7 @@ def build_scheduler(cfg: CfgNode, optimizer: torch.optim.Optimizer):
 
 def build_engine(cfg: CfgNode, datamanager, device: torch.device):
     """Model + optimizer + scheduler + the engine of the model's family (:func:`engine_name`)."""
+    engine_cls = ENGINES.get(engine_name(cfg))  # an untrainable model/loss pair fails first
     model = build_model(cfg, datamanager.num_train_pids)
     if cfg.model.load_weights:
         load_model_weights(model, cfg.model.load_weights)
@@ -150,5 +158,4 @@ def build_engine(cfg: CfgNode, datamanager, device: torch.device):
     model = model.to(device)
     optimizer = build_optimizer(cfg, model)
     scheduler = build_scheduler(cfg, optimizer)
-    engine_cls = ENGINES.get(engine_name(cfg))
     return engine_cls(cfg, datamanager, model, optimizer, scheduler, device=device)

@@ -99,6 +99,15 @@ def test_the_engine_follows_the_model_family(model, loss, engine):
     assert engine in builder.ENGINES
 
 
+def test_build_model_alone_needs_no_engine():
+    """Building a model for inference does not check the training loss of an RGANet model."""
+    cfg = _pair("rganet_tiny", "triplet")
+    cfg.data.height, cfg.data.width = 64, 32
+    assert builder.build_model(cfg, 3).num_classes == 3
+    with pytest.raises(ValueError, match="needs an RGANet model"):
+        builder.build_model(_pair("osnet_x0_25", "rganet"), 3)
+
+
 @pytest.mark.parametrize("model, loss, message", [
     ("rganet_tiny", "triplet", "RGANet model: it trains with loss.name rganet"),
     ("osnet_x0_25", "rganet", "needs an RGANet model"),
@@ -108,5 +117,5 @@ def test_model_and_loss_pairs_no_engine_trains_are_errors(model, loss, message):
     cfg = _pair(model, loss)
     with pytest.raises(ValueError, match=message):
         builder.engine_name(cfg)
-    with pytest.raises(ValueError, match=message):
-        builder.build_model(cfg, 4)
+    with pytest.raises(ValueError, match=message):  # before data or model are touched
+        builder.build_engine(cfg, datamanager=None, device=torch.device("cpu"))
