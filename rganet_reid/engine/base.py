@@ -40,12 +40,13 @@ from rganet_reid.engine.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
+from rganet_reid.engine.features import AMP_DTYPES, amp_autocast, eval_features, finish_features
 from rganet_reid.evaluation import FeatureSet, RetrievalResult, evaluate_retrieval
 from rganet_reid.utils.io import write_json_atomic
 
 logger = logging.getLogger(__name__)
 
-_AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+_AMP_DTYPES = AMP_DTYPES
 
 
 class ReIDEngine(torchreid_engine.Engine, abc.ABC):
@@ -98,17 +99,13 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
 
     @torch.no_grad()
     def extract_features(self, imgs: torch.Tensor) -> dict[str, torch.Tensor | None]:
-        """Eval-mode features of a batch: ``global_feat`` and optional region outputs."""
-        out = self.model(imgs)
-        if isinstance(out, dict):
-            return out
-        return {"global_feat": out}
+        """Eval-mode features of a batch: ``global_feat`` and optional region outputs
+        (:func:`rganet_reid.engine.features.eval_features`, shared with the extractor)."""
+        return eval_features(self.model, imgs)
 
     # ------------------------------------------------------------------ helpers
     def autocast(self) -> contextlib.AbstractContextManager:
-        if self.amp_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+        return amp_autocast(self.device, self.amp_dtype)
 
     def step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer | None = None) -> None:
         """Backward + optimizer step (with the fp16 grad scaler when enabled)."""
@@ -276,22 +273,18 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
     def extract(self, loader, items: list) -> FeatureSet:
         """Run :meth:`extract_features` over ``loader`` into a :class:`FeatureSet`."""
         self.set_model_mode("eval")
-        parts: dict[str, list[torch.Tensor]] = defaultdict(list)
+        batches = []
         for data in tqdm(loader, desc="extract", leave=False, mininterval=2.0):
             with self.autocast():
-                out = self.extract_features(data["img"].to(self.device, non_blocking=True))
-            for key in ("global_feat", "region_feats", "region_weights"):
-                if out.get(key) is not None:
-                    parts[key].append(out[key].float().cpu())
-        cat = {k: torch.cat(v) for k, v in parts.items()}
-        if self.cfg.test.normalize_feature:
-            cat["global_feat"] = nn.functional.normalize(cat["global_feat"], dim=-1)
+                batches.append(self.extract_features(data["img"].to(self.device,
+                                                                    non_blocking=True)))
+        cat = finish_features(batches, bool(self.cfg.test.normalize_feature))
         return FeatureSet(
             global_feats=cat["global_feat"],
             pids=np.asarray([it[1] for it in items], dtype=np.int64),
             camids=np.asarray([it[2] for it in items], dtype=np.int64),
-            region_feats=cat.get("region_feats"),
-            region_weights=cat.get("region_weights"),
+            region_feats=cat["region_feats"],
+            region_weights=cat["region_weights"],
         )
 
     def test(self, epoch: int | None = None, **_: Any) -> dict[str, dict[str, float]]:
