@@ -130,8 +130,11 @@ def get_default_config() -> CN:
     _C.test.eval_freq = -1  # evaluate every N epochs during training (-1: only at the end)
     _C.test.start_eval = 0
     _C.test.rerank = False
+    # Rank-list figures (paper Fig. 5 form) at each evaluation, in <save_dir>/visrank/:
+    # test.visrank_queries random queries (with a correct match) beside their top-k.
     _C.test.visrank = False
     _C.test.visrank_topk = 10
+    _C.test.visrank_queries = 8
 
     add_rganet_config(_C)
     add_retrieval_config(_C)

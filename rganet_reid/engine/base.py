@@ -316,6 +316,8 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                            num_query=len(split.query), num_gallery=len(split.gallery),
                            num_valid_queries=res.num_valid_queries, extract_s=extract_s)
             results[name] = metrics
+            if self.cfg.test.visrank:
+                self.visualize_ranks(name, split, query, gallery, epoch)
             for key, value in metrics.items():
                 if key.startswith(("rank", "mAP", "mINP")) and epoch is not None:
                     self.writer_.add_scalar(f"test/{name}/{key}", value, epoch)
@@ -329,6 +331,29 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                           {"model": self.cfg.model.name, "epoch": epoch, "results": results})
         return results
 
+
+    def visualize_ranks(self, name: str, split, query: FeatureSet, gallery: FeatureSet,
+                        epoch: int | None = None) -> Path:
+        """``test.visrank``: rank lists of ``test.visrank_queries`` random queries (paper
+        Fig. 5 form, top ``test.visrank_topk``) → ``save_dir/visrank/<dataset>[_e<epoch>].png``.
+        """
+        from rganet_reid.visualization.ranklist import (
+            draw_ranklists,
+            pick_queries,
+            ranklists_from_features,
+        )
+
+        cfg = self.cfg.test
+        chosen = pick_queries(query, gallery, int(cfg.visrank_queries), seed=int(self.cfg.seed))
+        rows = ranklists_from_features(
+            query, gallery, [it[0] for it in split.query], [it[0] for it in split.gallery],
+            chosen, int(cfg.visrank_topk), metric=cfg.dist_metric)
+        suffix = f"_e{epoch}" if epoch is not None else ""
+        out = draw_ranklists(rows, self.save_dir / "visrank" / f"{name}{suffix}.png",
+                             title=f"{self.cfg.model.name} on {name}" + (
+                                 f", epoch {epoch}" if epoch is not None else ""))
+        logger.info("Rank lists of %d queries: %s", len(rows), out)
+        return out
 
 
 def results_table(results: dict[str, dict[str, float]], tablefmt: str = "github") -> str:
