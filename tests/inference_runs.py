@@ -1,5 +1,6 @@
 """Run folders of a tiny RGANet and a tiny torchreid OSNet on SynthOcc tiny, with the features
-the engine's evaluation extracted from them (made once per test session)."""
+the engine's evaluation extracted from them (made once per test session; the fixtures are
+registered by tests/conftest.py for the inference, export and cli tests)."""
 
 from __future__ import annotations
 
