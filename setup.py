@@ -64,6 +64,7 @@ setup(
             "rganet-main=rganet_reid.cli.main:main",
             "rganet-benchmark=rganet_reid.benchmark.cli:main",
             "rganet-search=rganet_reid.cli.search:main",
+            "rganet-export=rganet_reid.cli.export:main",
         ],
     },
     classifiers=[
