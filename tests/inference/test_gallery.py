@@ -74,6 +74,12 @@ def test_top_k_and_identities(rganet_run, extractor, built):
     assert all(m.correct == (m.pid == identity_of(q)[0]) for m in matches)
     [unknown] = built.query(extractor(q), [None], k=3)
     assert all(m.correct is None for m in unknown)
+    # every query's top-5 is the exact Eq. 10 top-5 (the default re-scores the whole gallery)
+    order = {p: i for i, p in enumerate(rganet_run.gallery_paths)}
+    dist = region_weighted_distance(rganet_run.query, rganet_run.gallery)
+    top5 = built.query(extractor(rganet_run.query_paths), [None] * len(dist), k=5)
+    for row, matches in zip(dist, top5):
+        assert [order[m.path] for m in matches] == torch.sort(row, stable=True).indices[:5].tolist()
 
 
 def _counting(extractor, monkeypatch, fail_on_call=None):

@@ -53,10 +53,26 @@ def test_frames_are_green_for_correct_and_red_for_wrong_results(tmp_path):
             64 + SPACING)
         return tuple(pixels[y, x0 + FRAME // 2])
 
+    def is_green(c):
+        return c[1] > 150 and c[0] < 60 and c[2] < 60
+
+    def is_red(c):
+        return c[0] > 150 and c[1] < 60 and c[2] < 60
+
     assert frame_colour(0) == COLORS["query"]
-    assert frame_colour(1) == COLORS[True]   # result 0: correct
-    assert frame_colour(2) == COLORS[False]  # result 1: wrong
-    assert frame_colour(3) == COLORS[True]
+    assert is_green(frame_colour(1)) and frame_colour(1) == COLORS[True]  # result 0: correct
+    assert is_red(frame_colour(2)) and frame_colour(2) == COLORS[False]  # result 1: wrong
+    assert is_green(frame_colour(3))
+
+
+def test_rows_are_stacked_at_their_pixel_offsets(tmp_path):
+    pixels = np.asarray(Image.open(draw_ranklists(_rows(2, 2), tmp_path / "f.png")).convert(
+        "RGB"))
+    x = MARGIN + 64 + QUERY_GAP + 10  # inside the first result of each row
+    for row in range(2):
+        top = MARGIN + row * (18 + 128 + 28) + 18  # the cell's first pixel row
+        assert tuple(pixels[top + FRAME // 2, x]) == COLORS[True]  # its top frame
+        assert tuple(pixels[top - 3, x]) == (255, 255, 255)  # the label band above it
 
 
 def test_unknown_identities_get_a_gray_frame(tmp_path):
