@@ -93,10 +93,12 @@ def run(args: argparse.Namespace) -> int:
           "before feeding it.")
     images, where = _images(args, cfg)
     parity = measure_parity(extractor, out, images, args.parity_batches)
-    keys = list(parity[0].max_abs_diff)
-    print(f"\nParity, max |ONNX - PyTorch| on real images ({where}):")
-    print(tabulate([[p.batch_size, *(f"{p.max_abs_diff[k]:.2e}" for k in keys)] for p in parity],
-                   headers=["batch", *keys], tablefmt="github"))
+    keys, derived = list(parity[0].max_abs_diff), list(parity[0].derived)
+    print(f"\nParity, max |ONNX - PyTorch| on real images ({where}); outputs, then what "
+          "retrieval uses (L2-normalised region features, Eq. 10 distances within the batch):")
+    print(tabulate([[p.batch_size, *(f"{p.max_abs_diff[k]:.2e}" for k in keys),
+                     *(f"{p.derived[k]:.2e}" for k in derived)] for p in parity],
+                   headers=["batch", *keys, *derived], tablefmt="github"))
     worst = max(p.worst for p in parity)
     if args.benchmark_batch > 0:
         rates = measure_throughput(extractor, out, images, args.benchmark_batch, args.threads,

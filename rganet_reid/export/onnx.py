@@ -22,7 +22,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +33,7 @@ from torchvision.transforms.v2 import functional as TF
 from yacs.config import CfgNode
 
 from rganet_reid.engine.features import FEATURE_KEYS, eval_features
-from rganet_reid.inference import FeatureExtractor
+from rganet_reid.inference import ExtractedFeatures, FeatureExtractor
 from rganet_reid.inference import onnx_format as fmt
 from rganet_reid.inference.backends import OnnxBackend
 
@@ -131,10 +131,13 @@ def export_onnx(extractor: FeatureExtractor, out: str | Path, *, opset: int = 18
 
 @dataclass
 class Parity:
-    """Max absolute difference of each output, ONNX vs PyTorch, for one batch size."""
+    """Max absolute difference of each output, ONNX vs PyTorch, for one batch size, and of
+    what retrieval uses: the L2-normalised region features and the Eq. 10 distances among
+    the batch (``derived``; not outputs, so not part of :attr:`worst`)."""
 
     batch_size: int
     max_abs_diff: dict[str, float]
+    derived: dict[str, float] = field(default_factory=dict)
 
     @property
     def worst(self) -> float:
@@ -161,7 +164,14 @@ def measure_parity(extractor: FeatureExtractor, onnx_path: str | Path,
             if onnx_out[key] is None or onnx_out[key].shape != ref.shape:
                 raise ValueError(f"{onnx_path}: output {key} missing or of another shape.")
             diffs[key] = float((onnx_out[key] - ref).abs().max())
-        results.append(Parity(b, diffs))
+        ort_feats = ExtractedFeatures(*(onnx_out[k] for k in FEATURE_KEYS), reference.metric)
+        derived = {"eq10_distance": float((ort_feats.distance(ort_feats)
+                                           - reference.distance(reference)).abs().max())}
+        if reference.has_regions:
+            derived["region_feats_l2normed"] = float(
+                (F.normalize(ort_feats.region_feats, dim=-1)
+                 - F.normalize(reference.region_feats, dim=-1)).abs().max())
+        results.append(Parity(b, diffs, derived))
     return results
 
 
