@@ -343,11 +343,11 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
             ranklists_from_features,
         )
 
-        cfg = self.cfg.test
-        chosen = pick_queries(query, gallery, int(cfg.visrank_queries), seed=int(self.cfg.seed))
+        chosen = pick_queries(query, gallery, int(self.cfg.test.visrank_queries),
+                              seed=int(self.cfg.seed))
         rows = ranklists_from_features(
             query, gallery, [it[0] for it in split.query], [it[0] for it in split.gallery],
-            chosen, int(cfg.visrank_topk), metric=cfg.dist_metric)
+            chosen, int(self.cfg.test.visrank_topk), metric=self.cfg.test.dist_metric)
         suffix = f"_e{epoch}" if epoch is not None else ""
         out = draw_ranklists(rows, self.save_dir / "visrank" / f"{name}{suffix}.png",
                              title=f"{self.cfg.model.name} on {name}" + (
