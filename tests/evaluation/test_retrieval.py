@@ -88,14 +88,21 @@ def test_no_valid_query_raises():
 
 
 def test_identical_features_rank_by_gallery_index():
-    feats = torch.ones(6, 8)
-    g = FeatureSet(feats, np.array([3, 1, 2, 1, 3, 1]), np.array([1, 1, 1, 1, 1, 0]))
-    q = FeatureSet(feats[:1], np.array([1]), np.array([0]))
+    # one-hot features: every dot product is exactly 1 or 0 in any summation order, so the
+    # ties are exact whatever the BLAS kernel does (all-ones features are not: their GEMM
+    # rounds differently per column on some CPUs)
+    g_feats = torch.zeros(6, 8)
+    g_feats[:, 0] = 1.0
+    g_feats[0, 0], g_feats[0, 1] = 0.0, 1.0  # item 0 is the only one at distance 1
+    g = FeatureSet(g_feats, np.array([3, 1, 2, 1, 3, 1]), np.array([1, 1, 1, 1, 1, 0]))
+    q = FeatureSet(g_feats[1:2], np.array([1]), np.array([0]))
     res = evaluate_retrieval(q, g, max_rank=6, device="cpu")
-    # all distances tie: kept order is indices 0..4 (5 is junk); positives at 1 and 3
-    # CMC length is min(max_rank, gallery size); past the kept list it stays at its last value
-    np.testing.assert_array_equal(res.cmc, [0, 1, 1, 1, 1, 1])
-    assert res.mAP == pytest.approx((1 / 2 + 2 / 4) / 2)
+    # items 1..4 tie at distance 0 (5 is junk), item 0 is last: kept order 1, 2, 3, 4, 0;
+    # positives 1 and 3 at ranks 1 and 3. CMC length is min(max_rank, gallery size); past
+    # the kept list it stays at its last value
+    np.testing.assert_array_equal(res.cmc, [1, 1, 1, 1, 1, 1])
+    assert res.mAP == pytest.approx((1 / 1 + 2 / 3) / 2)
+    assert res.mINP == pytest.approx(2 / 3)
 
 
 def test_dtype_may_be_given_by_config_name():
