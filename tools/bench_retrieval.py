@@ -195,8 +195,8 @@ def torchreid_pipeline(q: FeatureSet, g: FeatureSet, max_rank: int):
 
 def run_evaluation_bench(args) -> None:
     from rganet_reid.evaluation import region_weighted_distance
+    from rganet_reid.evaluation.blocks import plan_blocks
     from rganet_reid.evaluation.ranking import StreamingRanker
-    from rganet_reid.evaluation.retrieval import plan_blocks
 
     preset = PRESETS[args.preset]
     print(

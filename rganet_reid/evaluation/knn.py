@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from rganet_reid.evaluation.blocks import iter_row_blocks, plan_blocks
 from rganet_reid.evaluation.distance import DistanceKernel, embed, resolve_device
 from rganet_reid.evaluation.features import FeatureSet, check_pair
 
@@ -15,8 +16,6 @@ def kernel_topk(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``(distances, indices)`` of the ``k`` nearest gallery items of every kernel query,
     ascending; both ``(Q, k)``. Equal distances may come in any order."""
-    from rganet_reid.evaluation.retrieval import iter_row_blocks, plan_blocks
-
     k = min(k, kernel.num_gallery)
     low = kernel.query.vecs.dtype != torch.float32
     plan = plan_blocks(kernel.num_query, kernel.num_gallery, memory_budget_mb, low)

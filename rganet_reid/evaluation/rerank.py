@@ -28,10 +28,11 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from rganet_reid.evaluation.blocks import iter_row_blocks, plan_blocks
 from rganet_reid.evaluation.distance import DistanceKernel, Embedding, embed
 from rganet_reid.evaluation.features import FeatureSet, RetrievalResult, check_pair
+from rganet_reid.evaluation.index import GalleryIndex
 from rganet_reid.evaluation.ranking import StreamingRanker
-from rganet_reid.evaluation.retrieval import iter_row_blocks, plan_blocks
 
 __all__ = ["rerank_evaluate", "rerank_distance", "Neighbours"]
 
@@ -94,8 +95,6 @@ def exact_neighbours(kernel: DistanceKernel, k: int, memory_budget_mb: int) -> N
 def index_neighbours(points: FeatureSet, k: int, index_options: dict | None = None) -> Neighbours:
     """Approximate neighbours from a FAISS :class:`GalleryIndex` over all points (candidates
     re-scored exactly); row maxima from a farthest-point search (negated queries)."""
-    from rganet_reid.evaluation.index import GalleryIndex
-
     opts = {**_INDEX_DEFAULTS, **(index_options or {})}
     search_opts = {
         key: opts.pop(key) for key in ("candidates", "nprobe", "ef_search") if key in opts
