@@ -32,6 +32,7 @@ from rganet_reid.evaluation.blocks import iter_row_blocks, plan_blocks
 from rganet_reid.evaluation.distance import DistanceKernel, Embedding, embed
 from rganet_reid.evaluation.features import FeatureSet, RetrievalResult, check_pair
 from rganet_reid.evaluation.index import GalleryIndex
+from rganet_reid.evaluation.knn import chunks_topk
 from rganet_reid.evaluation.ranking import StreamingRanker
 
 __all__ = ["rerank_evaluate", "rerank_distance", "Neighbours"]
@@ -75,18 +76,9 @@ def exact_neighbours(kernel: DistanceKernel, k: int, memory_budget_mb: int) -> N
     low = kernel.query.vecs.dtype != torch.float32
     plan = plan_blocks(n, kernel.num_gallery, memory_budget_mb, low)
     for rows, chunks in iter_row_blocks(kernel, plan):
-        best_d = best_i = None
-        hi = lo = None
-        for g0, block in chunks:
-            d, i = torch.topk(block, min(k, block.shape[1]), dim=1, largest=False)
-            i = i + g0
-            if best_d is not None:
-                d, j = torch.topk(torch.cat([best_d, d], 1), k, dim=1, largest=False)
-                i = torch.cat([best_i, i], 1).gather(1, j)
-            best_d, best_i = d, i
-            bmax, bmin = block.amax(dim=1), block.amin(dim=1)
-            hi = bmax if hi is None else torch.maximum(hi, bmax)
-            lo = bmin if lo is None else torch.minimum(lo, bmin)
+        best_d, best_i = chunks_topk(chunks, k)
+        hi = torch.stack([block.amax(dim=1) for _, block in chunks]).amax(dim=0)
+        lo = torch.stack([block.amin(dim=1) for _, block in chunks]).amin(dim=0)
         idx[rows], dist[rows] = best_i.cpu(), best_d.cpu()
         row_max[rows] = torch.maximum(hi.square(), lo.square()).cpu()
     return Neighbours(idx, dist, row_max)
