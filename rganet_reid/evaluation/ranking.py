@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from rganet_reid.evaluation.csr import build_csr, concat_ranges, gather_csr
 from rganet_reid.evaluation.features import RetrievalResult
 
 __all__ = ["RankingProtocol", "StreamingRanker", "evaluate_distmat", "orderable_key"]
@@ -76,33 +77,19 @@ class RankingProtocol:
         hi = np.searchsorted(sorted_pids, q_pids, side="right")
         counts = hi - lo
         rows = np.repeat(np.arange(self.num_query), counts)
-        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        cols = order[np.repeat(lo, counts) + within]
+        cols = order[concat_ranges(lo, counts)]
         same_cam = g_camids[cols] == q_camids[rows]
-        self.pos_ptr, self.pos_idx = _csr(rows[~same_cam], cols[~same_cam], self.num_query)
-        self.junk_ptr, self.junk_idx = _csr(rows[same_cam], cols[same_cam], self.num_query)
+        self.pos_ptr, self.pos_idx = build_csr(rows[~same_cam], cols[~same_cam], self.num_query)
+        self.junk_ptr, self.junk_idx = build_csr(rows[same_cam], cols[same_cam], self.num_query)
         self.valid = np.diff(self.pos_ptr) > 0
 
     def positives(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(row position in rows, gallery index)`` of the positives of queries ``rows``."""
-        return _gather_csr(self.pos_ptr, self.pos_idx, rows)
+        return gather_csr(self.pos_ptr, self.pos_idx, rows)
 
     def junk(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(row position in rows, gallery index)`` of the removed items of queries ``rows``."""
-        return _gather_csr(self.junk_ptr, self.junk_idx, rows)
-
-
-def _csr(rows: np.ndarray, cols: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=ptr[1:])
-    return ptr, cols.astype(np.int64, copy=False)  # rows are already grouped and ascending
-
-
-def _gather_csr(ptr: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...]:
-    counts = ptr[rows + 1] - ptr[rows]
-    starts = np.repeat(ptr[rows], counts)
-    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    return np.repeat(np.arange(len(rows)), counts), idx[starts + within]
+        return gather_csr(self.junk_ptr, self.junk_idx, rows)
 
 
 def orderable_key_np(values: np.ndarray) -> np.ndarray:
@@ -326,16 +313,10 @@ def _pair_counts(v, vr, vc, t, pc, row_start, row_end) -> np.ndarray:
     """For each positive ``k``: how many of the few items ``(row vr, distance v, index vc)``
     precede it (all item × same-row positive pairs are compared)."""
     n_each = row_end[vr] - row_start[vr]
-    k = np.repeat(row_start[vr], n_each) + _ranges(n_each)
+    k = concat_ranges(row_start[vr], n_each)
     iv, ic = np.repeat(v, n_each), np.repeat(vc, n_each)
     before = (iv < t[k]) | ((iv == t[k]) & (ic < pc[k]))
     return np.bincount(k[before], minlength=len(t))
-
-
-def _ranges(n_each: np.ndarray) -> np.ndarray:
-    """``[0..n_0-1, 0..n_1-1, ...]``."""
-    starts = np.cumsum(n_each) - n_each
-    return np.arange(int(n_each.sum())) - np.repeat(starts, n_each)
 
 
 def _sort_int64(keys: torch.Tensor) -> torch.Tensor:

@@ -29,6 +29,7 @@ import scipy.sparse as sp
 import torch
 
 from rganet_reid.evaluation.blocks import iter_row_blocks, plan_blocks
+from rganet_reid.evaluation.csr import concat_ranges
 from rganet_reid.evaluation.distance import DistanceKernel, Embedding, embed
 from rganet_reid.evaluation.features import FeatureSet, RetrievalResult, check_pair
 from rganet_reid.evaluation.index import GalleryIndex
@@ -218,11 +219,7 @@ def _jaccard_block(v_rows: sp.csr_matrix, v_gallery_csc: sp.csc_matrix) -> torch
         stop = max(start + 1, int(np.searchsorted(ends, ends[start] - n_each[start] + _PAIRS)))
         sl = slice(start, stop)
         ne = n_each[sl]
-        pos = (
-            np.repeat(ptr[qk[sl]], ne)
-            + np.arange(int(ne.sum()))
-            - np.repeat(np.cumsum(ne) - ne, ne)
-        )
+        pos = concat_ranges(ptr[qk[sl]], ne)
         m = np.minimum(np.repeat(qv[sl], ne), gval[pos])
         key = np.repeat(qi[sl].astype(np.int64) * g, ne) + gidx[pos]
         acc.index_add_(0, torch.from_numpy(key), torch.from_numpy(m))
