@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from rganet_reid.evaluation.csr import build_csr, concat_ranges, gather_csr
-from rganet_reid.evaluation.features import RetrievalResult
+from rganet_reid.evaluation.features import RetrievalResult, check_not_empty
 
 __all__ = ["RankingProtocol", "StreamingRanker", "evaluate_distmat", "orderable_key"]
 
@@ -130,10 +130,7 @@ class StreamingRanker:
         if max_rank < 1:
             raise ValueError(f"max_rank must be >= 1; got {max_rank}.")
         self.protocol = RankingProtocol(q_pids, q_camids, g_pids, g_camids)
-        if self.protocol.num_query == 0:
-            raise ValueError("The query set is empty: nothing to evaluate.")
-        if self.protocol.num_gallery == 0:
-            raise ValueError("The gallery set is empty: nothing to rank against.")
+        check_not_empty(self.protocol.num_query, self.protocol.num_gallery)
         self.g_pids = np.asarray(g_pids, np.int64)
         self.g_camids = np.asarray(g_camids, np.int64)
         self.q_pids = np.asarray(q_pids, np.int64)

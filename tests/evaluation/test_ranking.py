@@ -156,8 +156,10 @@ def test_bad_inputs_raise_clear_errors():
     p = np.zeros(3, int)
     with pytest.raises(ValueError, match="shape"):
         evaluate_distmat(np.zeros((2, 3)), p, p, p, p)
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError, match="query set is empty"):
         evaluate_distmat(np.zeros((0, 3)), p[:0], p, p[:0], p)
+    with pytest.raises(ValueError, match="gallery set is empty"):
+        evaluate_distmat(np.zeros((3, 0)), p, p[:0], p, p[:0])
     with pytest.raises(ValueError, match="NaN"):
         evaluate_distmat(np.full((3, 3), np.nan), p, p, p, p)
 
