@@ -207,7 +207,7 @@ def run_evaluation_bench(args) -> None:
     t = time.perf_counter()
     q, g = synthetic_split(preset, args.seed)
     print(f"synthetic features: {time.perf_counter() - t:.1f} s")
-    n_valid = len(StreamingRanker(q.pids, q.camids, g.pids, g.camids).valid_queries)
+    n_valid = len(StreamingRanker.for_sets(q, g).valid_queries)
     width = preset.dim * (preset.regions + 1)
     flops = 2.0 * n_valid * len(g) * width
     rows = plan_blocks(n_valid, len(g), args.memory_budget_mb).rows

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from rganet_reid.evaluation.csr import build_csr, concat_ranges, gather_csr
-from rganet_reid.evaluation.features import RetrievalResult, check_not_empty
+from rganet_reid.evaluation.features import FeatureSet, RetrievalResult, check_not_empty
 
 __all__ = ["RankingProtocol", "StreamingRanker", "evaluate_distmat", "orderable_key"]
 
@@ -56,7 +56,12 @@ class RankingProtocol:
     """
 
     def __init__(
-        self, q_pids: np.ndarray, q_camids: np.ndarray, g_pids: np.ndarray, g_camids: np.ndarray
+        self,
+        *,
+        q_pids: np.ndarray,
+        g_pids: np.ndarray,
+        q_camids: np.ndarray,
+        g_camids: np.ndarray,
     ) -> None:
         q_pids, q_camids = np.asarray(q_pids, np.int64), np.asarray(q_camids, np.int64)
         g_pids, g_camids = np.asarray(g_pids, np.int64), np.asarray(g_camids, np.int64)
@@ -116,20 +121,27 @@ class StreamingRanker:
     Usage: for each block of query rows (any order, each query once), call
     :meth:`add_rows` with the distance chunks covering all gallery columns of those rows;
     then :meth:`result`.
+
+    The ids are keyword-only, named in torchreid's ``evaluate_rank`` order (``q_pids, g_pids,
+    q_camids, g_camids``; see :func:`evaluate_distmat`), so they cannot be swapped silently;
+    :meth:`for_sets` takes them from a query and a gallery :class:`FeatureSet`.
     """
 
     def __init__(
         self,
+        *,
         q_pids: np.ndarray,
-        q_camids: np.ndarray,
         g_pids: np.ndarray,
+        q_camids: np.ndarray,
         g_camids: np.ndarray,
         max_rank: int = 50,
         use_metric_cuhk03: bool = False,
     ) -> None:
         if max_rank < 1:
             raise ValueError(f"max_rank must be >= 1; got {max_rank}.")
-        self.protocol = RankingProtocol(q_pids, q_camids, g_pids, g_camids)
+        self.protocol = RankingProtocol(
+            q_pids=q_pids, g_pids=g_pids, q_camids=q_camids, g_camids=g_camids
+        )
         check_not_empty(self.protocol.num_query, self.protocol.num_gallery)
         self.g_pids = np.asarray(g_pids, np.int64)
         self.g_camids = np.asarray(g_camids, np.int64)
@@ -144,6 +156,25 @@ class StreamingRanker:
         self.inp = np.full(nq, np.nan)
         self.cuhk03_cmc = np.full((nq, self.max_rank), np.nan) if use_metric_cuhk03 else None
         self.done = np.zeros(nq, dtype=bool)
+
+    @classmethod
+    def for_sets(
+        cls,
+        query: FeatureSet,
+        gallery: FeatureSet,
+        *,
+        max_rank: int = 50,
+        use_metric_cuhk03: bool = False,
+    ) -> StreamingRanker:
+        """A ranker for ``query`` against ``gallery`` (their pids and camids)."""
+        return cls(
+            q_pids=query.pids,
+            g_pids=gallery.pids,
+            q_camids=query.camids,
+            g_camids=gallery.camids,
+            max_rank=max_rank,
+            use_metric_cuhk03=use_metric_cuhk03,
+        )
 
     @property
     def valid_queries(self) -> np.ndarray:
@@ -370,12 +401,16 @@ def evaluate_distmat(
     g_camids: np.ndarray,
     max_rank: int = 50,
     use_metric_cuhk03: bool = False,
+    *,
     rows_per_block: int = 256,
 ) -> RetrievalResult:
     """Exact metrics from a given distance matrix (drop-in for torchreid's ``evaluate_rank``).
 
-    Same protocol and arguments as ``torchreid.metrics.evaluate_rank``; ties follow the
-    ``(distance, gallery index)`` rule (see module docstring).
+    Same protocol and argument order as ``torchreid.metrics.evaluate_rank``
+    (``distmat, q_pids, g_pids, q_camids, g_camids``); ties follow the
+    ``(distance, gallery index)`` rule (see module docstring). ``rows_per_block`` (query
+    rows ranked at a time) is keyword-only, so torchreid's positional ``use_cython`` cannot
+    land in it.
     """
     dist = torch.as_tensor(distmat)
     if dist.dim() != 2:
@@ -388,7 +423,14 @@ def evaluate_distmat(
     if torch.isnan(dist).any():
         raise ValueError("distmat contains NaN.")
     dist = dist.float()
-    ranker = StreamingRanker(q_pids, q_camids, g_pids, g_camids, max_rank, use_metric_cuhk03)
+    ranker = StreamingRanker(
+        q_pids=q_pids,
+        g_pids=g_pids,
+        q_camids=q_camids,
+        g_camids=g_camids,
+        max_rank=max_rank,
+        use_metric_cuhk03=use_metric_cuhk03,
+    )
     valid = ranker.valid_queries
     for start in range(0, len(valid), rows_per_block):
         rows = valid[start : start + rows_per_block]

@@ -313,8 +313,8 @@ def rerank_evaluate(
     emb, nb, vq, vg, nq = _prepare(
         query, gallery, metric, device, dtype, k1, k2, memory_budget_mb, neighbours, index_options
     )
-    ranker = StreamingRanker(
-        query.pids, query.camids, gallery.pids, gallery.camids, max_rank, use_metric_cuhk03
+    ranker = StreamingRanker.for_sets(
+        query, gallery, max_rank=max_rank, use_metric_cuhk03=use_metric_cuhk03
     )
     valid = ranker.valid_queries
     if len(valid) == 0:

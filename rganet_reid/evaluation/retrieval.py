@@ -91,8 +91,8 @@ def evaluate_retrieval(
             lambda_value=rerank_lambda,
             neighbours=rerank_neighbours,
         )
-    ranker = StreamingRanker(
-        query.pids, query.camids, gallery.pids, gallery.camids, max_rank, use_metric_cuhk03
+    ranker = StreamingRanker.for_sets(
+        query, gallery, max_rank=max_rank, use_metric_cuhk03=use_metric_cuhk03
     )
     rows = ranker.valid_queries
     if len(rows) == 0:
