@@ -1,6 +1,6 @@
 """The ``retrieval`` configuration section: streaming evaluation and the gallery index.
 
-Keys map onto :func:`rganet_reid.evaluation.evaluate_retrieval` and
+Keys map onto :class:`rganet_reid.evaluation.RetrievalSettings` (``from_config``) and
 :class:`rganet_reid.evaluation.index.GalleryIndex` (see docs/retrieval.md).
 """
 

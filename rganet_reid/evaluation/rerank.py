@@ -35,6 +35,7 @@ from rganet_reid.evaluation.features import FeatureSet, RetrievalResult, check_p
 from rganet_reid.evaluation.index import GalleryIndex
 from rganet_reid.evaluation.knn import chunks_topk
 from rganet_reid.evaluation.ranking import StreamingRanker
+from rganet_reid.evaluation.settings import RetrievalSettings
 
 __all__ = ["rerank_evaluate", "rerank_distance", "Neighbours"]
 
@@ -294,27 +295,25 @@ def rerank_distance(
 
 
 def rerank_evaluate(
-    query: FeatureSet,
-    gallery: FeatureSet,
-    *,
-    metric: str,
-    max_rank: int,
-    use_metric_cuhk03: bool,
-    device: torch.device,
-    memory_budget_mb: int,
-    dtype: torch.dtype,
-    k1: int = 20,
-    k2: int = 6,
-    lambda_value: float = 0.3,
-    neighbours: str = "exact",
-    index_options: dict | None = None,
+    query: FeatureSet, gallery: FeatureSet, settings: RetrievalSettings
 ) -> RetrievalResult:
-    """:func:`evaluate_retrieval` on k-reciprocal re-ranked distances, streamed."""
+    """:func:`evaluate_retrieval` on k-reciprocal re-ranked distances, streamed (``settings``:
+    metric, device, dtype, memory budget, ranking protocol and the ``rerank_*`` fields)."""
+    metric, dtype, budget = settings.metric, settings.dtype, settings.memory_budget_mb
     emb, nb, vq, vg, nq = _prepare(
-        query, gallery, metric, device, dtype, k1, k2, memory_budget_mb, neighbours, index_options
+        query,
+        gallery,
+        metric,
+        settings.device,
+        dtype,
+        settings.rerank_k1,
+        settings.rerank_k2,
+        budget,
+        settings.rerank_neighbours,
+        settings.rerank_index_options,
     )
     ranker = StreamingRanker.for_sets(
-        query, gallery, max_rank=max_rank, use_metric_cuhk03=use_metric_cuhk03
+        query, gallery, max_rank=settings.max_rank, use_metric_cuhk03=settings.use_metric_cuhk03
     )
     valid = ranker.valid_queries
     if len(valid) == 0:
@@ -323,13 +322,12 @@ def rerank_evaluate(
         _rows(emb, torch.from_numpy(valid)), _rows(emb, slice(nq, None)), metric
     )
     # the Jaccard block is a dense (rows x G) float32 too: budget for two row blocks
-    plan = plan_blocks(
-        len(valid), len(gallery), max(1, memory_budget_mb // 2), dtype != torch.float32
-    )
+    plan = plan_blocks(len(valid), len(gallery), max(1, budget // 2), dtype != torch.float32)
+    lam = settings.rerank_lambda
     for rows, chunks in iter_row_blocks(kernel, plan):
         d = torch.cat([c for _, c in chunks], dim=1)
         q_rows = valid[rows]
-        ranker.add_rows(q_rows, [(0, _final_block(d, q_rows, nb, vq, vg, lambda_value))])
+        ranker.add_rows(q_rows, [(0, _final_block(d, q_rows, nb, vq, vg, lam))])
     return ranker.result()
 
 
