@@ -12,9 +12,8 @@ For one query, only the *positions of its positives* in the ranked, filtered gal
 distances, so each block of distance rows is scanned once against those thresholds; the gallery
 is never sorted and the full query × gallery matrix never exists.
 
-Protocol (torchreid's ``eval_market1501``): gallery items with the query's pid *and* camera are
-removed; items with the query's pid from other cameras are positives; no other junk rule
-(pid ``-1`` / ``0`` are ordinary ids). Queries without positives are skipped.
+Which items are positives and which are removed: :mod:`.protocol` (torchreid's
+``eval_market1501``). Queries without positives are skipped.
 
 Tie rule: items are ordered by ``(distance, gallery index)`` ascending — the order of a *stable*
 sort of each distance row. ``-0.0`` equals ``0.0``. torchreid uses ``np.argsort``'s default
@@ -32,10 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rganet_reid.evaluation.csr import build_csr, concat_ranges, gather_csr
+from rganet_reid.evaluation.csr import concat_ranges
 from rganet_reid.evaluation.features import FeatureSet, RetrievalResult, check_not_empty
+from rganet_reid.evaluation.protocol import RankingProtocol
 
-__all__ = ["RankingProtocol", "StreamingRanker", "evaluate_distmat", "orderable_key"]
+__all__ = ["StreamingRanker", "evaluate_distmat", "orderable_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,58 +43,6 @@ logger = logging.getLogger(__name__)
 # part < 2**16. Larger blocks and chunks are split.
 _MAX_ROWS = (1 << 15) - 1
 _MAX_COLS = (1 << 16) - 1
-
-
-class RankingProtocol:
-    """Which gallery items are positives and which are removed, per query (CSR layout).
-
-    Attributes:
-        pos_ptr, pos_idx: positives of query ``q`` are ``pos_idx[pos_ptr[q]:pos_ptr[q+1]]``
-            (gallery indices, ascending).
-        junk_ptr, junk_idx: same-pid-same-camera gallery items of query ``q``.
-        valid: ``(Q,)`` bool, queries with at least one positive.
-    """
-
-    def __init__(
-        self,
-        *,
-        q_pids: np.ndarray,
-        g_pids: np.ndarray,
-        q_camids: np.ndarray,
-        g_camids: np.ndarray,
-    ) -> None:
-        q_pids, q_camids = np.asarray(q_pids, np.int64), np.asarray(q_camids, np.int64)
-        g_pids, g_camids = np.asarray(g_pids, np.int64), np.asarray(g_camids, np.int64)
-        if q_pids.shape != q_camids.shape or q_pids.ndim != 1:
-            raise ValueError(
-                f"q_pids and q_camids must be 1-D of equal length; got {q_pids.shape} and "
-                f"{q_camids.shape}."
-            )
-        if g_pids.shape != g_camids.shape or g_pids.ndim != 1:
-            raise ValueError(
-                f"g_pids and g_camids must be 1-D of equal length; got {g_pids.shape} and "
-                f"{g_camids.shape}."
-            )
-        self.num_query, self.num_gallery = len(q_pids), len(g_pids)
-        order = np.argsort(g_pids, kind="stable")  # gallery grouped by pid, index ascending
-        sorted_pids = g_pids[order]
-        lo = np.searchsorted(sorted_pids, q_pids, side="left")
-        hi = np.searchsorted(sorted_pids, q_pids, side="right")
-        counts = hi - lo
-        rows = np.repeat(np.arange(self.num_query), counts)
-        cols = order[concat_ranges(lo, counts)]
-        same_cam = g_camids[cols] == q_camids[rows]
-        self.pos_ptr, self.pos_idx = build_csr(rows[~same_cam], cols[~same_cam], self.num_query)
-        self.junk_ptr, self.junk_idx = build_csr(rows[same_cam], cols[same_cam], self.num_query)
-        self.valid = np.diff(self.pos_ptr) > 0
-
-    def positives(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(row position in rows, gallery index)`` of the positives of queries ``rows``."""
-        return gather_csr(self.pos_ptr, self.pos_idx, rows)
-
-    def junk(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(row position in rows, gallery index)`` of the removed items of queries ``rows``."""
-        return gather_csr(self.junk_ptr, self.junk_idx, rows)
 
 
 def orderable_key_np(values: np.ndarray) -> np.ndarray:
@@ -143,10 +91,6 @@ class StreamingRanker:
             q_pids=q_pids, g_pids=g_pids, q_camids=q_camids, g_camids=g_camids
         )
         check_not_empty(self.protocol.num_query, self.protocol.num_gallery)
-        self.g_pids = np.asarray(g_pids, np.int64)
-        self.g_camids = np.asarray(g_camids, np.int64)
-        self.q_pids = np.asarray(q_pids, np.int64)
-        self.q_camids = np.asarray(q_camids, np.int64)
         # torchreid cuts max_rank to the gallery size
         self.max_rank = min(max_rank, self.protocol.num_gallery)
         self.use_metric_cuhk03 = use_metric_cuhk03
@@ -252,14 +196,10 @@ class StreamingRanker:
         """
         dist = torch.cat([c for _, c in sorted(chunks, key=lambda x: x[0])], dim=1).cpu()
         order = torch.sort(dist, dim=1, stable=True).indices.numpy()
+        p = self.protocol
         for i, q in enumerate(rows):
             self.cuhk03_cmc[q] = _single_shot_cmc(
-                order[i],
-                self.q_pids[q],
-                self.q_camids[q],
-                self.g_pids,
-                self.g_camids,
-                self.max_rank,
+                order[i], p.q_pids[q], p.q_camids[q], p.g_pids, p.g_camids, self.max_rank
             )
 
     def result(self) -> RetrievalResult:

@@ -11,6 +11,7 @@ from retrieval_helpers import stable_rank_matrix, torchreid_evaluate
 
 from rganet_reid.evaluation import FeatureSet, StreamingRanker, evaluate_distmat
 from rganet_reid.evaluation import ranking as ranking_mod
+from rganet_reid.evaluation.protocol import RankingProtocol
 
 
 def _ids(rng, n, num_ids, num_cams):
@@ -78,7 +79,7 @@ def test_queries_without_valid_match_are_skipped_like_torchreid():
     gp[gp == 3] = 2  # query 3 (pid 3) has no gallery match at all
     gp[:4], gc[:4] = 1, 1  # pid 1 seen only by camera 1 ... plus elsewhere
     dist = rng.random((5, 60)).astype(np.float32)
-    protocol = ranking_mod.RankingProtocol(q_pids=qp, g_pids=gp, q_camids=qc, g_camids=gc)
+    protocol = RankingProtocol(q_pids=qp, g_pids=gp, q_camids=qc, g_camids=gc)
     expected_valid = sum(bool(np.any((gp == p) & (gc != c))) for p, c in zip(qp, qc))
     res = _assert_same_as_torchreid(dist, qp, gp, qc, gc)
     assert res.num_valid_queries == expected_valid == int(protocol.valid.sum()) < 5
@@ -203,7 +204,7 @@ def test_ranker_takes_ids_by_keyword_in_torchreid_order():
     with pytest.raises(TypeError):
         StreamingRanker(qp, gp, qc, gc)
     with pytest.raises(TypeError):
-        ranking_mod.RankingProtocol(qp, gp, qc, gc)
+        RankingProtocol(qp, gp, qc, gc)
     ref = _assert_same_as_torchreid(dist, qp, gp, qc, gc, max_rank=5)  # positional
     feats = torch.zeros(20, 1)
     q, g = FeatureSet(feats, qp, qc), FeatureSet(feats, gp, gc)

@@ -9,6 +9,7 @@ import pytest
 import torch
 from retrieval_helpers import random_featureset
 
+from rganet_reid.config import merge_opts
 from rganet_reid.config.defaults import get_default_config
 from rganet_reid.evaluation import RetrievalSettings, evaluate_retrieval
 from rganet_reid.evaluation import rerank as rerank_mod
@@ -20,16 +21,10 @@ NOT_FROM_CONFIG = {"max_rank", "rerank_index_options"}
 
 def _non_default_config():
     cfg = get_default_config()
-    cfg.device = "cpu"
-    cfg.test.dist_metric = "euclidean"
-    cfg.test.rerank = True
-    cfg.cuhk03.use_metric_cuhk03 = True
-    cfg.retrieval.memory_budget_mb = 77
-    cfg.retrieval.dtype = "bfloat16"
-    cfg.retrieval.rerank_k1 = 11
-    cfg.retrieval.rerank_k2 = 4
-    cfg.retrieval.rerank_lambda = 0.45
-    cfg.retrieval.rerank_neighbours = "index"
+    merge_opts(cfg, "device cpu test.dist_metric euclidean test.rerank True "
+               "cuhk03.use_metric_cuhk03 True retrieval.memory_budget_mb 77 "
+               "retrieval.dtype bfloat16 retrieval.rerank_k1 11 retrieval.rerank_k2 4 "
+               "retrieval.rerank_lambda 0.45 retrieval.rerank_neighbours index".split())
     return cfg
 
 
