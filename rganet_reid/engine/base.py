@@ -41,6 +41,7 @@ from rganet_reid.engine.checkpoint import (
     set_rng_state,
 )
 from rganet_reid.evaluation import FeatureSet, RetrievalResult, evaluate_retrieval
+from rganet_reid.evaluation.index import index_options_from_config
 from rganet_reid.utils.io import write_json_atomic
 
 logger = logging.getLogger(__name__)
@@ -315,6 +316,7 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                 rerank_k2=self.cfg.retrieval.rerank_k2,
                 rerank_lambda=self.cfg.retrieval.rerank_lambda,
                 rerank_neighbours=self.cfg.retrieval.rerank_neighbours,
+                rerank_index_options=index_options_from_config(self.cfg),
             )
             # a rank past the gallery size retrieves the whole gallery: CMC at G
             metrics = {f"rank{r}": 100.0 * res.rank(min(r, len(res.cmc)))

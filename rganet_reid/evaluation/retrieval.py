@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -104,6 +105,7 @@ def evaluate_retrieval(
     rerank_k2: int = 6,
     rerank_lambda: float = 0.3,
     rerank_neighbours: str = "exact",
+    rerank_index_options: Mapping[str, Any] | None = None,
 ) -> RetrievalResult:
     """CMC, mAP and mINP of ``query`` against ``gallery``, exact, streamed.
 
@@ -127,7 +129,9 @@ def evaluate_retrieval(
         rerank: k-reciprocal re-ranking (Zhong et al. 2017, torchreid's ``re_ranking``) with
             ``rerank_k1``, ``rerank_k2``, ``rerank_lambda``; neighbour lists from a streamed
             exact k-NN pass (``rerank_neighbours="exact"``, equals torchreid) or from a FAISS
-            index (``"index"``, approximate, for very large sets); see :mod:`.rerank`.
+            index (``"index"``, approximate, for very large sets; built and searched with
+            ``rerank_index_options``, see :func:`.index.index_options_from_config`); see
+            :mod:`.rerank`.
 
     Raises:
         ValueError: empty sets, mismatched shapes, or no query with a valid match.
@@ -151,6 +155,7 @@ def evaluate_retrieval(
             k2=rerank_k2,
             lambda_value=rerank_lambda,
             neighbours=rerank_neighbours,
+            index_options=rerank_index_options,
         )
     ranker = StreamingRanker(
         query.pids, query.camids, gallery.pids, gallery.camids, max_rank, use_metric_cuhk03
