@@ -40,7 +40,6 @@ from rganet_reid.benchmark.spec import (
     Entry,
     SpecError,
     ThroughputSettings,
-    fixed_overrides,
 )
 from rganet_reid.benchmark.spec_file import check_budget, load_spec, resolve_path, validate_entries
 
@@ -152,16 +151,16 @@ def spec_from_models(
     unknown = set(weights or {}) - {e.label for e in entries}
     if unknown:
         raise SpecError(f"{where}: --weights for unknown model(s) {sorted(unknown)}")
-    budget = check_budget(dict(budget or {}), where)
-    overrides = dict(overrides or {})
-    validate_entries(entries, fixed_overrides(overrides, budget), where)
-    return BenchmarkSpec(
+    spec = BenchmarkSpec(
         name=name, shape=shape, protocols=check_protocols(list(protocols), where),
-        entries=tuple(entries), title=name, seeds=tuple(seeds), budget=budget,
+        entries=tuple(entries), title=name, seeds=tuple(seeds),
+        budget=check_budget(dict(budget or {}), where),
         base_config=resolve_path(base_config, None, "--base-config") if base_config else None,
-        overrides=overrides, throughput=throughput or ThroughputSettings(),
+        overrides=dict(overrides or {}), throughput=throughput or ThroughputSettings(),
         metrics=tuple(metrics),
     )
+    validate_entries(spec.entries, spec.fixed_overrides(), where)
+    return spec
 
 
 def specs_from_args(args: argparse.Namespace) -> list[BenchmarkSpec]:
