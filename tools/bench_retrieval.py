@@ -11,13 +11,16 @@ Synthetic features with a real benchmark's sizes and id/camera structure, then, 
 5. optionally (``--bf16``) the bfloat16 GEMM's time and accuracy effect.
 
 ``--index N`` instead builds a FAISS gallery index of N vectors and reports build/search time
-and recall@10 of the approximate search against the exact ranking.
+and recall@10 of the approximate search against the exact ranking. The index is built and
+searched as the config's ``retrieval.index.*`` keys say (defaults, overridden by trailing
+``KEY VALUE`` pairs).
 
 Examples::
 
     python tools/bench_retrieval.py --preset small
     python tools/bench_retrieval.py --preset msmt17 --torchreid-queries 256
-    python tools/bench_retrieval.py --index 1000000 --index-type ivf
+    python tools/bench_retrieval.py --index 1000000 retrieval.index.nlist 1024 \
+        retrieval.index.nprobe 128 retrieval.index.candidates 100
 """
 
 from __future__ import annotations
@@ -288,29 +291,29 @@ def run_evaluation_bench(args) -> None:
 
 
 def run_index_bench(args) -> None:
-    from rganet_reid.evaluation.index import GalleryIndex
+    from rganet_reid.config import load_config
+    from rganet_reid.evaluation.index import (
+        GalleryIndex,
+        index_options_from_config,
+        split_index_options,
+    )
     from rganet_reid.evaluation.knn import exact_topk, recall_at_k
 
+    build, search = split_index_options(index_options_from_config(load_config(opts=args.opts)))
     n = args.index
     preset = Preset(args.index_queries, n, max(2, n // 27), 15, args.index_dim, 4)
     print(
         f"== index: {n} gallery vectors ({preset.dim}-d + {preset.regions} regions), "
-        f"{preset.num_query} queries, {args.index_type}; {torch.get_num_threads()} threads; "
+        f"{preset.num_query} queries, {build} {search}; {torch.get_num_threads()} threads; "
         f"load average {os.getloadavg()[0]:.2f}"
     )
     t = time.perf_counter()
     q, g = synthetic_split(preset, args.seed)
     print(f"synthetic features: {time.perf_counter() - t:.1f} s")
     t = time.perf_counter()
-    index = GalleryIndex.build(
-        g,
-        index_type=args.index_type,
-        search_vectors=args.search_vectors,
-        nlist=args.nlist,
-        train_size=args.train_size,
-    )
+    index = GalleryIndex.build(g, train_size=args.train_size, **build)
     print(
-        f"build ({index.meta['index_factory']}, {args.search_vectors} vectors): "
+        f"build ({index.meta['index_factory']}, {build['search_vectors']} vectors): "
         f"{time.perf_counter() - t:.1f} s"
     )
     with tempfile.TemporaryDirectory() as tmp:
@@ -318,15 +321,13 @@ def run_index_bench(args) -> None:
         path = index.save(tmp)
         size = sum(f.stat().st_size for f in path.iterdir()) / 2**20
         print(f"save: {time.perf_counter() - t:.1f} s, {size:.0f} MB on disk")
-        loaded = GalleryIndex.load(path)
+        loaded = GalleryIndex.load(path, use_gpu=build["use_gpu"])
         t = time.perf_counter()
-        res = loaded.search(
-            q, 10, candidates=args.candidates, nprobe=args.nprobe, ef_search=args.ef_search
-        )
+        res = loaded.search(q, 10, **search)
         search_s = time.perf_counter() - t
         del loaded
     print(
-        f"search (memory-mapped, {args.candidates} candidates re-scored exactly): "
+        f"search (memory-mapped, {search['candidates']} candidates re-scored exactly): "
         f"{search_s:.1f} s = {search_s / len(q) * 1e3:.1f} ms/query"
     )
     del index
@@ -361,13 +362,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--index-dim", type=int, default=128)
     parser.add_argument("--index-queries", type=int, default=1000)
-    parser.add_argument("--index-type", default="ivf")
-    parser.add_argument("--search-vectors", default="global", choices=["global", "fused"])
-    parser.add_argument("--nlist", type=int, default=1024)
-    parser.add_argument("--train-size", type=int, default=65536)
-    parser.add_argument("--nprobe", type=int, default=128)
-    parser.add_argument("--ef-search", type=int, default=256)
-    parser.add_argument("--candidates", type=int, default=100)
+    parser.add_argument("--train-size", type=int, default=65536,
+                        help="vectors that train the IVF quantiser (--index)")
+    parser.add_argument("opts", nargs="*", metavar="KEY VALUE",
+                        help="config overrides of the index (--index): retrieval.index.* keys")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     try:

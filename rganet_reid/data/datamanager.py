@@ -47,6 +47,7 @@ def dataset_kwargs(cfg: CfgNode) -> dict:
         "market1501_500k": cfg.market1501.use_500k_distractors,
         "cuhk03_labeled": cfg.cuhk03.labeled_images,
         "cuhk03_classic_split": cfg.cuhk03.classic_split,
+        "msmt17_version": cfg.msmt17.version,
         "synthocc_size": cfg.data.synthocc.size,
         "synthocc_seed": cfg.data.synthocc.seed,
         "mask_root": cfg.data.mask_root,

@@ -32,7 +32,7 @@ from rganet_reid.evaluation.blocks import iter_row_blocks, plan_blocks
 from rganet_reid.evaluation.csr import concat_ranges
 from rganet_reid.evaluation.distance import DistanceKernel, Embedding, embed
 from rganet_reid.evaluation.features import FeatureSet, RetrievalResult, check_pair
-from rganet_reid.evaluation.index import GalleryIndex
+from rganet_reid.evaluation.index import GalleryIndex, split_index_options
 from rganet_reid.evaluation.knn import chunks_topk
 from rganet_reid.evaluation.ranking import StreamingRanker
 from rganet_reid.evaluation.settings import RetrievalSettings
@@ -89,10 +89,7 @@ def exact_neighbours(kernel: DistanceKernel, k: int, memory_budget_mb: int) -> N
 def index_neighbours(points: FeatureSet, k: int, index_options: dict | None = None) -> Neighbours:
     """Approximate neighbours from a FAISS :class:`GalleryIndex` over all points (candidates
     re-scored exactly); row maxima from a farthest-point search (negated queries)."""
-    opts = {**_INDEX_DEFAULTS, **(index_options or {})}
-    search_opts = {
-        key: opts.pop(key) for key in ("candidates", "nprobe", "ef_search") if key in opts
-    }
+    opts, search_opts = split_index_options({**_INDEX_DEFAULTS, **(index_options or {})})
     index = GalleryIndex.build(points, **opts)
     near = index.search(points, k, **search_opts)
     far_opts = {**search_opts, "candidates": _FAR}

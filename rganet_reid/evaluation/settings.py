@@ -15,6 +15,8 @@ from typing import Any
 import torch
 from yacs.config import CfgNode
 
+from rganet_reid.evaluation.index import index_options_from_config
+
 __all__ = ["RetrievalSettings", "resolve_dtype"]
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -78,7 +80,9 @@ class RetrievalSettings:
 
         Reads ``device``, ``test.dist_metric``, ``test.rerank``, ``cuhk03.use_metric_cuhk03``
         and ``retrieval.{memory_budget_mb, dtype, rerank_k1, rerank_k2, rerank_lambda,
-        rerank_neighbours}``; ``overrides`` set fields directly (e.g. the engine's device, or
+        rerank_neighbours}`` and ``retrieval.index.*`` (the re-ranking index's options,
+        :func:`~rganet_reid.evaluation.index.index_options_from_config`); ``overrides`` set
+        fields directly (e.g. the engine's device, or
         ``max_rank``, which the dataset's protocol decides).
         """
         ret = cfg.retrieval
@@ -93,6 +97,7 @@ class RetrievalSettings:
             rerank_k2=ret.rerank_k2,
             rerank_lambda=ret.rerank_lambda,
             rerank_neighbours=ret.rerank_neighbours,
+            rerank_index_options=index_options_from_config(cfg),
         )
         return cls(**{**values, **overrides})
 

@@ -13,10 +13,10 @@ from rganet_reid.config import merge_opts
 from rganet_reid.config.defaults import get_default_config
 from rganet_reid.evaluation import RetrievalSettings, evaluate_retrieval
 from rganet_reid.evaluation import rerank as rerank_mod
+from rganet_reid.evaluation.index import index_options_from_config
 
-# fields a config does not set: the dataset's protocol decides max_rank; the index options
-# are plain keywords here
-NOT_FROM_CONFIG = {"max_rank", "rerank_index_options"}
+# the field a config does not set: the dataset's protocol decides max_rank
+NOT_FROM_CONFIG = {"max_rank"}
 
 
 def _non_default_config():
@@ -24,7 +24,8 @@ def _non_default_config():
     merge_opts(cfg, "device cpu test.dist_metric euclidean test.rerank True "
                "cuhk03.use_metric_cuhk03 True retrieval.memory_budget_mb 77 "
                "retrieval.dtype bfloat16 retrieval.rerank_k1 11 retrieval.rerank_k2 4 "
-               "retrieval.rerank_lambda 0.45 retrieval.rerank_neighbours index".split())
+               "retrieval.rerank_lambda 0.45 retrieval.rerank_neighbours index "
+               "retrieval.index.nprobe 7 retrieval.index.candidates 33".split())
     return cfg
 
 
@@ -41,7 +42,10 @@ def test_from_config_reads_every_key_into_its_own_field():
         rerank_k2=4,
         rerank_lambda=0.45,
         rerank_neighbours="index",
+        rerank_index_options=index_options_from_config(_non_default_config()),
     )
+    assert settings.rerank_index_options["nprobe"] == 7
+    assert settings.rerank_index_options["candidates"] == 33
     default = RetrievalSettings()
     changed = {
         f.name
@@ -50,7 +54,8 @@ def test_from_config_reads_every_key_into_its_own_field():
     }
     assert changed == {f.name for f in dataclasses.fields(RetrievalSettings)} - NOT_FROM_CONFIG
     # the default config asks for the default settings (but "auto" device)
-    assert RetrievalSettings.from_config(get_default_config()) == default.replace(device="auto")
+    assert RetrievalSettings.from_config(get_default_config()) == default.replace(
+        device="auto", rerank_index_options=index_options_from_config(get_default_config()))
 
 
 def test_from_config_overrides_win_and_dtype_names_become_dtypes():
