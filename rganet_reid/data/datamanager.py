@@ -74,9 +74,6 @@ def _mask_paths(dataset, items: list, cfg: CfgNode) -> list[Path]:
     return [mask_path_for(it[0], dataset.dataset_dir, mask_root) for it in items]
 
 
-
-
-
 class ReIDDataManager:
     """torchreid-style data manager: ``train_loader``, ``test_loader``, ``num_train_pids``.
 
@@ -114,7 +111,6 @@ class ReIDDataManager:
             for ds in datasets:
                 mask_paths.extend(_mask_paths(ds, ds.train, cfg))
         combined = datasets[0] if len(datasets) == 1 else sum(datasets)
-        self.train_dataset = combined
         self.num_train_pids = combined.num_train_pids
         self.num_train_cams = combined.num_train_cams
         self.train_set = ReIDSampleDataset(combined.train, build_train_transform(cfg), mask_paths)
@@ -181,7 +177,3 @@ class ReIDDataManager:
             gallery_loader=self._test_loader(ds.gallery, cfg),
             eval_ranks=ranks,
         )
-
-    def fetch_test_loaders(self, name: str) -> tuple[DataLoader, DataLoader]:
-        split = self.test_splits[name]
-        return split.query_loader, split.gallery_loader
