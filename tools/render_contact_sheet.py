@@ -32,7 +32,7 @@ from rganet_reid.data.synthocc import (  # noqa: E402
     SIZES,
     ensure_synthocc,
     load_manifest,
-    mask_relpath,
+    mask_file,
 )
 
 PART_COLORS = np.array([[0, 0, 0], [230, 40, 40], [40, 200, 60], [50, 90, 235], [245, 215, 30]],
@@ -50,7 +50,7 @@ def overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def _load(dataset_dir: Path, rel: str) -> tuple[np.ndarray, np.ndarray]:
     image = np.asarray(Image.open(dataset_dir / rel).convert("RGB"))
-    mask = np.asarray(Image.open(dataset_dir / mask_relpath(rel)))
+    mask = np.asarray(Image.open(mask_file(dataset_dir, rel)))
     return image, mask
 
 

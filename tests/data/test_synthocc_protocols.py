@@ -18,7 +18,7 @@ from rganet_reid.data.synthocc import (
     build_plan,
     ensure_synthocc,
     load_manifest,
-    mask_relpath,
+    mask_file,
 )
 from rganet_reid.data.synthocc.generate import render_planned
 
@@ -40,7 +40,7 @@ def _records(manifest, split, protocol=""):
 
 
 def _visible_px(d: Path, rel: str) -> int:
-    return int((np.asarray(Image.open(d / mask_relpath(rel))) > 0).sum())
+    return int((np.asarray(Image.open(mask_file(d, rel))) > 0).sum())
 
 
 def test_occlusion_flags_match_the_masks_on_disk(small):
@@ -117,7 +117,7 @@ def test_partial_queries_are_cropped_upper_bodies(small):
     lo, hi = SMALL.partial_keep
     for rel, rec in _records(manifest, "query", "partial").items():
         assert lo <= rec["keep"] <= hi, rel
-        labels = set(np.unique(np.asarray(Image.open(d / mask_relpath(rel)))))
+        labels = set(np.unique(np.asarray(Image.open(mask_file(d, rel)))))
         assert 4 not in labels and 1 in labels, rel  # feet cut off, head kept
     for rec in _records(manifest, "gallery", "partial").values():
         assert rec["keep"] == 1.0

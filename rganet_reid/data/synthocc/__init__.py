@@ -42,7 +42,7 @@ from rganet_reid.data.synthocc.protocols import (
     build_plan,
     get_size,
     image_name,
-    mask_relpath,
+    mask_file,
 )
 from rganet_reid.data.synthocc.render import PART_NAMES
 from rganet_reid.data.synthocc.writer import (
@@ -67,5 +67,5 @@ __all__ = [
     "get_size",
     "image_name",
     "load_manifest",
-    "mask_relpath",
+    "mask_file",
 ]

@@ -29,11 +29,14 @@ of the training identities are, in one of their cameras, always occluded by the 
 
 from __future__ import annotations
 
+import os
 import zlib
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from rganet_reid.data.masks import mask_relpath
 from rganet_reid.data.synthocc.appearance import Identity, sample_identity
 from rganet_reid.data.synthocc.camera import CameraStyle, sample_camera
 from rganet_reid.data.synthocc.render import Occluder
@@ -120,10 +123,10 @@ def image_name(pid: int, cam: int, frame: int) -> str:
     return f"{pid:04d}_c{cam}s1_{frame:06d}_00{IMAGE_EXT}"
 
 
-def mask_relpath(image_relpath: str) -> str:
-    """Mask of an image: ``masks/<image relative path with .png suffix>``."""
-    stem = image_relpath.rsplit(".", 1)[0]
-    return f"{MASK_DIR}/{stem}.png"
+def mask_file(dataset_dir: str | os.PathLike, image_relpath: str) -> Path:
+    """The part-label mask of the image ``image_relpath`` (relative to ``dataset_dir``): the
+    mask rule of :func:`~rganet_reid.data.masks.mask_relpath` under ``<dataset_dir>/masks``."""
+    return Path(dataset_dir) / MASK_DIR / mask_relpath(image_relpath)
 
 
 @dataclass(frozen=True)
