@@ -28,7 +28,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from rganet_reid.data.synthocc import (  # noqa: E402
-    PART_NAMES,
+    LABEL_NAMES,
     SIZES,
     ensure_synthocc,
     load_manifest,
@@ -119,7 +119,7 @@ def render(dataset_dir: Path, out: Path, n_train: int = 4, n_test: int = 4) -> P
             axes[i, 2 * j].set_title(_caption(rec), fontsize=5.5)
             axes[i, 2 * j + 1].imshow(overlay(image, mask))
             axes[i, 2 * j + 1].set_title("mask", fontsize=5.5)
-    handles = [Patch(color=PART_COLORS[k] / 255, label=PART_NAMES[k]) for k in range(1, 5)]
+    handles = [Patch(color=PART_COLORS[k] / 255, label=LABEL_NAMES[k]) for k in range(1, 5)]
     fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=7, frameon=False)
     fig.suptitle(f"SynthOcc {manifest['size']} (seed {manifest['seed']}): "
                  f"{manifest['counts']['bounding_box_train']} train images, "

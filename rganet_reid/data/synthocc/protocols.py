@@ -46,7 +46,7 @@ QUERY_DIR = "query"
 GALLERY_DIR = "bounding_box_test"
 MASK_DIR = "masks"
 IMAGE_EXT = ".jpg"
-PROTOCOLS = ("occluded", "partial", "holistic")
+SYNTHOCC_PROTOCOLS = ("occluded", "partial", "holistic")
 EVAL_RANKS = {"occluded": (1, 3, 5, 10), "partial": (1, 3), "holistic": (1, 3, 5, 10)}
 
 
@@ -188,7 +188,8 @@ class Plan:
 
     def folders(self) -> list[str]:
         """Image folders relative to the dataset dir (train first, then per protocol)."""
-        return [TRAIN_DIR] + [f"{p}/{d}" for p in PROTOCOLS for d in (QUERY_DIR, GALLERY_DIR)]
+        return [TRAIN_DIR] + [f"{p}/{d}" for p in SYNTHOCC_PROTOCOLS
+                              for d in (QUERY_DIR, GALLERY_DIR)]
 
 
 def _split_counts(rng: np.random.Generator, n: int, k: int) -> list[int]:
@@ -280,7 +281,7 @@ def build_plan(size: str | SynthOccSize, seed: int) -> Plan:
     n_gocc = int(round(sz.gallery_occluded * len(gallery)))
     occ_gallery = {int(i) for i in lay.choice(len(gallery), size=n_gocc, replace=False)}
 
-    for protocol in PROTOCOLS:
+    for protocol in SYNTHOCC_PROTOCOLS:
         for cap in queries:
             if protocol == "occluded":
                 var = Variant("random")
