@@ -16,8 +16,8 @@ those come from an external parser and are stored as:
 * the **same height × width** as its image (the joint transforms resize both together).
 
 :func:`mask_relpath` is the one place this path rule is written (the data manager, SynthOcc's
-writer and dataset, and the mask checker all go through it); ``tools/check_masks.py`` checks
-a whole mask folder against a dataset.
+writer and dataset, and the mask checker all go through it); :mod:`rganet_reid.data.mask_check`
+(``tools/check_masks.py``) checks a whole mask folder against a dataset.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ _LABEL_MODES = ("L", "P", "I;16", "I;16L", "I;16B", "I")
 class MaskError(ValueError):
     """A part mask is missing or does not satisfy the documented format.
 
-    ``category`` names the kind of problem in reports (``tools/check_masks.py``).
+    ``category`` names the kind of problem in reports (:mod:`rganet_reid.data.mask_check`).
     """
 
     category = "invalid"
