@@ -13,7 +13,8 @@ distances, so each block of distance rows is scanned once against those threshol
 is never sorted and the full query × gallery matrix never exists.
 
 Which items are positives and which are removed: :mod:`.protocol` (torchreid's
-``eval_market1501``). Queries without positives are skipped.
+``eval_market1501``). Queries without positives are skipped. CUHK03's single-gallery-shot CMC
+(``use_metric_cuhk03``) sorts rows: :mod:`.cuhk03`.
 
 Tie rule: items are ordered by ``(distance, gallery index)`` ascending — the order of a *stable*
 sort of each distance row. ``-0.0`` equals ``0.0``. torchreid uses ``np.argsort``'s default
@@ -32,6 +33,7 @@ import numpy as np
 import torch
 
 from rganet_reid.evaluation.csr import concat_ranges
+from rganet_reid.evaluation.cuhk03 import single_shot_cmc_rows
 from rganet_reid.evaluation.features import FeatureSet, RetrievalResult, check_not_empty
 from rganet_reid.evaluation.protocol import RankingProtocol
 
@@ -175,7 +177,11 @@ class StreamingRanker:
             count -= _pair_counts(tj, jr, jc, t, pc, row_start, row_end)
         self._finish(rows, pr, count, row_start, row_end)
         if self.use_metric_cuhk03:
-            self._cuhk03_rows(rows, chunks)
+            p = self.protocol
+            self.cuhk03_cmc[rows] = single_shot_cmc_rows(
+                rows, chunks, q_pids=p.q_pids, g_pids=p.g_pids, q_camids=p.q_camids,
+                g_camids=p.g_camids, max_rank=self.max_rank,
+            )
         self.done[rows] = True
 
     def _finish(self, rows, pr, r, start, end) -> None:
@@ -187,20 +193,6 @@ class StreamingRanker:
         self.ap[rows] = ap_sum / n_pos
         self.first[rows] = r[start]
         self.inp[rows] = n_pos / (r[end - 1] + 1.0)
-
-    def _cuhk03_rows(self, rows: np.ndarray, chunks) -> None:
-        """CUHK03 single-gallery-shot CMC for ``rows`` (sorts rows; CUHK03 galleries are small).
-
-        torchreid draws one gallery image per identity 10 times at random and averages; this
-        computes the exact expectation of that estimate (see :func:`_single_shot_cmc`).
-        """
-        dist = torch.cat([c for _, c in sorted(chunks, key=lambda x: x[0])], dim=1).cpu()
-        order = torch.sort(dist, dim=1, stable=True).indices.numpy()
-        p = self.protocol
-        for i, q in enumerate(rows):
-            self.cuhk03_cmc[q] = _single_shot_cmc(
-                order[i], p.q_pids[q], p.q_camids[q], p.g_pids, p.g_camids, self.max_rank
-            )
 
     def result(self) -> RetrievalResult:
         """Metrics over the valid queries ranked so far (all valid queries must be ranked)."""
@@ -300,37 +292,6 @@ def _search(sorted_keys: torch.Tensor, needles: np.ndarray) -> np.ndarray:
         return np.searchsorted(sorted_keys.numpy(), needles, side="left")
     n = torch.from_numpy(needles).to(sorted_keys.device)
     return torch.searchsorted(sorted_keys, n).cpu().numpy()
-
-
-def _single_shot_cmc(order, q_pid, q_camid, g_pids, g_camids, max_rank) -> np.ndarray:
-    """Expected CUHK03 single-shot CMC of one query (exact, no sampling).
-
-    torchreid keeps one random image per gallery identity. If the kept positive is at
-    position ``s`` of the filtered ranking, every other identity ``u`` (``n_u`` images,
-    ``c_u(s)`` of them before ``s``) lands before it with probability ``c_u(s)/n_u``,
-    independently; the positive's rank is a Poisson-binomial variable. Averaged over the
-    positive drawn (uniform).
-    """
-    keep = ~((g_pids[order] == q_pid) & (g_camids[order] == q_camid))
-    kept_pids = g_pids[order][keep]
-    is_pos = kept_pids == q_pid
-    pos_positions = np.flatnonzero(is_pos)
-    others = kept_pids[~is_pos]
-    other_pos = np.flatnonzero(~is_pos)
-    uniq, group = np.unique(others, return_inverse=True)
-    n_u = np.bincount(group, minlength=len(uniq)).astype(np.float64)
-    cmc = np.zeros(max_rank)
-    for s in pos_positions:
-        before = group[other_pos < s]
-        pi = np.bincount(before, minlength=len(uniq)) / n_u
-        pi = pi[pi > 0]
-        pmf = np.zeros(max_rank)  # P(rank == m), truncated at max_rank
-        pmf[0] = 1.0
-        for p in pi:
-            pmf[1:] = pmf[1:] * (1 - p) + pmf[:-1] * p
-            pmf[0] *= 1 - p
-        cmc += np.cumsum(pmf)
-    return cmc / len(pos_positions)
 
 
 def evaluate_distmat(
