@@ -70,6 +70,14 @@ def _reset_peak() -> bool:
         return False
 
 
+def _timed_split(preset: Preset, seed: int) -> tuple[FeatureSet, FeatureSet]:
+    """:func:`synthetic_split`, printing how long it took."""
+    t = time.perf_counter()
+    q, g = synthetic_split(preset, seed)
+    print(f"synthetic features: {time.perf_counter() - t:.1f} s")
+    return q, g
+
+
 def bare_gemm_seconds(q: FeatureSet, g: FeatureSet, rows: int, dtype: torch.dtype) -> float:
     """Time of the GEMMs alone (same operands and row blocks as the evaluation)."""
     eq, eg = embed(q, "cosine", "cpu", dtype), embed(g, "cosine", "cpu", dtype)
@@ -123,9 +131,7 @@ def run_evaluation_bench(
         f"{preset.dim}-d, {preset.regions} regions, {preset.num_cams} cameras; "
         f"{torch.get_num_threads()} threads; load average {os.getloadavg()[0]:.2f}"
     )
-    t = time.perf_counter()
-    q, g = synthetic_split(preset, seed)
-    print(f"synthetic features: {time.perf_counter() - t:.1f} s")
+    q, g = _timed_split(preset, seed)
     n_valid = len(StreamingRanker.for_sets(q, g).valid_queries)
     width = preset.dim * (preset.regions + 1)
     flops = 2.0 * n_valid * len(g) * width
@@ -226,9 +232,7 @@ def run_index_bench(
         f"{preset.num_query} queries, {build} {search}; {torch.get_num_threads()} threads; "
         f"load average {os.getloadavg()[0]:.2f}"
     )
-    t = time.perf_counter()
-    q, g = synthetic_split(preset, seed)
-    print(f"synthetic features: {time.perf_counter() - t:.1f} s")
+    q, g = _timed_split(preset, seed)
     t = time.perf_counter()
     index = GalleryIndex.build(g, train_size=train_size, **build)
     print(

@@ -14,20 +14,16 @@ The checks are :func:`rganet_reid.data.mask_check.check_masks`.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
+from rganet_reid.cli.dataset_tools import dataset_parser, log_warnings
 from rganet_reid.data.datasets.base import DatasetLayoutError
 from rganet_reid.data.mask_check import check_masks
-from rganet_reid.data.verify import scannable_datasets
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``tools/check_masks.py``."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", required=True,
-                        help="dataset name: " + ", ".join(scannable_datasets()))
-    parser.add_argument("--root", required=True, help="data root (data.root)")
+    parser = dataset_parser(__doc__)
     parser.add_argument("--mask-root", required=True, help="root of the mask tree")
     parser.add_argument("--splits", nargs="+", default=None,
                         help="splits to check (default: train, or query gallery if test-only)")
@@ -42,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Check, print the report; exit status 0 (OK), 1 (problems) or 2 (usage)."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    log_warnings()
     try:
         report, problems = check_masks(args.dataset, args.root, args.mask_root, args.splits,
                                        args.num_labels, args.ignore_label, args.workers)

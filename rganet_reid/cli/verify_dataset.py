@@ -18,18 +18,15 @@ The checks are :func:`rganet_reid.data.verify.verify`.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
+from rganet_reid.cli.dataset_tools import dataset_parser, log_warnings
 from rganet_reid.data.verify import scannable_datasets, verify
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``tools/verify_dataset.py``."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", required=True,
-                        help="dataset name: " + ", ".join(scannable_datasets()))
-    parser.add_argument("--root", required=True, help="data root (data.root)")
+    parser = dataset_parser(__doc__)
     parser.add_argument("--no-images", action="store_true", help="do not open the images")
     parser.add_argument("--no-counts", action="store_true",
                         help="do not compare with the published counts")
@@ -40,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Verify, print the report; exit status 0 (OK), 1 (problems) or 2 (usage)."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    log_warnings()
     if args.dataset not in scannable_datasets():
         print(f"Unknown dataset {args.dataset!r}; choose one of: "
               + ", ".join(scannable_datasets()), file=sys.stderr)
