@@ -41,7 +41,12 @@ from rganet_reid.engine.checkpoint import (
     set_rng_state,
 )
 from rganet_reid.engine.features import AMP_DTYPES, amp_autocast, eval_features, finish_features
-from rganet_reid.evaluation import FeatureSet, RetrievalResult, evaluate_retrieval
+from rganet_reid.evaluation import (
+    FeatureSet,
+    RetrievalResult,
+    RetrievalSettings,
+    evaluate_retrieval,
+)
 from rganet_reid.utils.io import write_json_atomic
 
 logger = logging.getLogger(__name__)
@@ -290,25 +295,14 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
     def test(self, epoch: int | None = None, **_: Any) -> dict[str, dict[str, float]]:
         """Evaluate on every target dataset; logs a table, writes ``results.json``."""
         results: dict[str, dict[str, float]] = {}
+        settings = RetrievalSettings.from_config(self.cfg, device=self.device)
         for name, split in self.datamanager.test_splits.items():
             t0 = time.monotonic()
             query = self.extract(split.query_loader, split.query)
             gallery = self.extract(split.gallery_loader, split.gallery)
             extract_s = time.monotonic() - t0
             res: RetrievalResult = evaluate_retrieval(
-                query, gallery,
-                metric=self.cfg.test.dist_metric,
-                max_rank=max(max(split.eval_ranks), 10),
-                use_metric_cuhk03=self.cfg.cuhk03.use_metric_cuhk03,
-                device=self.device,
-                memory_budget_mb=self.cfg.retrieval.memory_budget_mb,
-                dtype=self.cfg.retrieval.dtype,
-                rerank=self.cfg.test.rerank,
-                rerank_k1=self.cfg.retrieval.rerank_k1,
-                rerank_k2=self.cfg.retrieval.rerank_k2,
-                rerank_lambda=self.cfg.retrieval.rerank_lambda,
-                rerank_neighbours=self.cfg.retrieval.rerank_neighbours,
-            )
+                query, gallery, settings, max_rank=max(max(split.eval_ranks), 10))
             # a rank past the gallery size retrieves the whole gallery: CMC at G
             metrics = {f"rank{r}": 100.0 * res.rank(min(r, len(res.cmc)))
                        for r in split.eval_ranks}
