@@ -22,7 +22,6 @@ import contextlib
 import json
 import logging
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +34,20 @@ from yacs.config import CfgNode
 
 from rganet_reid.compat import torchreid_engine, torchreid_root
 from rganet_reid.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from rganet_reid.engine.features import AMP_DTYPES, amp_autocast, eval_features, finish_features
 from rganet_reid.engine.loop import run_epoch
-from rganet_reid.evaluation import FeatureSet, RetrievalResult, evaluate_retrieval
+from rganet_reid.evaluation import (
+    FeatureSet,
+    RetrievalResult,
+    RetrievalSettings,
+    evaluate_retrieval,
+)
 from rganet_reid.utils.io import write_json_atomic
 from rganet_reid.utils.rng import rng_state, set_rng_state
 
 logger = logging.getLogger(__name__)
 
-_AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+_AMP_DTYPES = AMP_DTYPES
 
 
 class ReIDEngine(torchreid_engine.Engine, abc.ABC):
@@ -95,17 +100,13 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
 
     @torch.no_grad()
     def extract_features(self, imgs: torch.Tensor) -> dict[str, torch.Tensor | None]:
-        """Eval-mode features of a batch: ``global_feat`` and optional region outputs."""
-        out = self.model(imgs)
-        if isinstance(out, dict):
-            return out
-        return {"global_feat": out}
+        """Eval-mode features of a batch: ``global_feat`` and optional region outputs
+        (:func:`rganet_reid.engine.features.eval_features`, shared with the extractor)."""
+        return eval_features(self.model, imgs)
 
     # ------------------------------------------------------------------ helpers
     def autocast(self) -> contextlib.AbstractContextManager:
-        if self.amp_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+        return amp_autocast(self.device, self.amp_dtype)
 
     def step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer | None = None) -> None:
         """Backward + optimizer step (with the fp16 grad scaler when enabled)."""
@@ -263,46 +264,31 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
     def extract(self, loader, items: list) -> FeatureSet:
         """Run :meth:`extract_features` over ``loader`` into a :class:`FeatureSet`."""
         self.set_model_mode("eval")
-        parts: dict[str, list[torch.Tensor]] = defaultdict(list)
+        batches = []
         for data in tqdm(loader, desc="extract", leave=False, mininterval=2.0):
             with self.autocast():
-                out = self.extract_features(data["img"].to(self.device, non_blocking=True))
-            for key in ("global_feat", "region_feats", "region_weights"):
-                if out.get(key) is not None:
-                    parts[key].append(out[key].float().cpu())
-        cat = {k: torch.cat(v) for k, v in parts.items()}
-        if self.cfg.test.normalize_feature:
-            cat["global_feat"] = nn.functional.normalize(cat["global_feat"], dim=-1)
+                batches.append(self.extract_features(data["img"].to(self.device,
+                                                                    non_blocking=True)))
+        cat = finish_features(batches, bool(self.cfg.test.normalize_feature))
         return FeatureSet(
             global_feats=cat["global_feat"],
             pids=np.asarray([it[1] for it in items], dtype=np.int64),
             camids=np.asarray([it[2] for it in items], dtype=np.int64),
-            region_feats=cat.get("region_feats"),
-            region_weights=cat.get("region_weights"),
+            region_feats=cat["region_feats"],
+            region_weights=cat["region_weights"],
         )
 
     def test(self, epoch: int | None = None, **_: Any) -> dict[str, dict[str, float]]:
         """Evaluate on every target dataset; logs a table, writes ``results.json``."""
         results: dict[str, dict[str, float]] = {}
+        settings = RetrievalSettings.from_config(self.cfg, device=self.device)
         for name, split in self.datamanager.test_splits.items():
             t0 = time.monotonic()
             query = self.extract(split.query_loader, split.query)
             gallery = self.extract(split.gallery_loader, split.gallery)
             extract_s = time.monotonic() - t0
             res: RetrievalResult = evaluate_retrieval(
-                query, gallery,
-                metric=self.cfg.test.dist_metric,
-                max_rank=max(max(split.eval_ranks), 10),
-                use_metric_cuhk03=self.cfg.cuhk03.use_metric_cuhk03,
-                device=self.device,
-                memory_budget_mb=self.cfg.retrieval.memory_budget_mb,
-                dtype=self.cfg.retrieval.dtype,
-                rerank=self.cfg.test.rerank,
-                rerank_k1=self.cfg.retrieval.rerank_k1,
-                rerank_k2=self.cfg.retrieval.rerank_k2,
-                rerank_lambda=self.cfg.retrieval.rerank_lambda,
-                rerank_neighbours=self.cfg.retrieval.rerank_neighbours,
-            )
+                query, gallery, settings, max_rank=max(max(split.eval_ranks), 10))
             # a rank past the gallery size retrieves the whole gallery: CMC at G
             metrics = {f"rank{r}": 100.0 * res.rank(min(r, len(res.cmc)))
                        for r in split.eval_ranks}
@@ -310,6 +296,8 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                            num_query=len(split.query), num_gallery=len(split.gallery),
                            num_valid_queries=res.num_valid_queries, extract_s=extract_s)
             results[name] = metrics
+            if self.cfg.test.visrank:
+                self.visualize_ranks(name, split, query, gallery, epoch)
             for key, value in metrics.items():
                 if key.startswith(("rank", "mAP", "mINP")) and epoch is not None:
                     self.writer_.add_scalar(f"test/{name}/{key}", value, epoch)
@@ -323,6 +311,29 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                           {"model": self.cfg.model.name, "epoch": epoch, "results": results})
         return results
 
+
+    def visualize_ranks(self, name: str, split, query: FeatureSet, gallery: FeatureSet,
+                        epoch: int | None = None) -> Path:
+        """``test.visrank``: rank lists of ``test.visrank_queries`` random queries (paper
+        Fig. 5 form, top ``test.visrank_topk``) → ``save_dir/visrank/<dataset>[_e<epoch>].png``.
+        """
+        from rganet_reid.visualization.ranklist import (
+            draw_ranklists,
+            pick_queries,
+            ranklists_from_features,
+        )
+
+        chosen = pick_queries(query, gallery, int(self.cfg.test.visrank_queries),
+                              seed=int(self.cfg.seed))
+        rows = ranklists_from_features(
+            query, gallery, [it[0] for it in split.query], [it[0] for it in split.gallery],
+            chosen, int(self.cfg.test.visrank_topk), metric=self.cfg.test.dist_metric)
+        suffix = f"_e{epoch}" if epoch is not None else ""
+        out = draw_ranklists(rows, self.save_dir / "visrank" / f"{name}{suffix}.png",
+                             title=f"{self.cfg.model.name} on {name}" + (
+                                 f", epoch {epoch}" if epoch is not None else ""))
+        logger.info("Rank lists of %d queries: %s", len(rows), out)
+        return out
 
 
 def results_table(results: dict[str, dict[str, float]], tablefmt: str = "github") -> str:

@@ -82,11 +82,6 @@ class RGANetEngine(ReIDEngine):
                 self.model.memory.alpha_threshold, means.get("alpha_mean", float("nan")))
         return means
 
-    @torch.no_grad()
-    def extract_features(self, imgs: torch.Tensor) -> dict[str, torch.Tensor | None]:
-        out = self.model(imgs)
-        return {key: out.get(key) for key in ("global_feat", "region_feats", "region_weights")}
-
     def extra_state(self) -> dict[str, Any]:
         return {"stage1_done": self.stage1_done, "stage1_history": list(self.stage1_history)}
 
