@@ -25,9 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +38,7 @@ from rganet_reid.evaluation import FeatureSet, GalleryIndex
 from rganet_reid.inference.extractor import FeatureExtractor
 from rganet_reid.inference.folders import identity_of, list_images
 from rganet_reid.inference.result import ExtractedFeatures
-from rganet_reid.utils.io import write_json_atomic
+from rganet_reid.utils.io import write_atomic, write_json_atomic
 
 __all__ = ["GalleryError", "Match", "SearchGallery", "build_gallery"]
 
@@ -360,14 +358,7 @@ def _save_chunk(file: Path, paths: list[str], feats: ExtractedFeatures | None) -
         if feats.has_regions:
             arrays["regions"] = feats.region_feats.numpy()
             arrays["weights"] = feats.region_weights.numpy()
-    fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".npz", dir=file.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, file)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(file, lambda fh: np.savez(fh, **arrays))
 
 
 def _load_chunk(file: Path) -> tuple[list[str], ExtractedFeatures | None] | None:

@@ -10,8 +10,6 @@ are written atomically.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ from PIL import Image
 
 from rganet_reid.data.image_io import array_to_rgb, read_rgb
 from rganet_reid.evaluation import FeatureSet, region_weighted_distance
+from rganet_reid.utils.io import write_atomic
 
 __all__ = [
     "COLORS",
@@ -139,16 +138,7 @@ def draw_ranklists(rows: Sequence[RankRow], out: str | Path, *, title: str = "",
 
 def _save_png(fig, path: Path) -> Path:
     """``fig`` as PNG at ``path``, written to a temporary file and renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=DPI, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, lambda fh: fig.savefig(fh, dpi=DPI, format="png"))
 
 
 def interleave_models(rows_by_model: Mapping[str, Sequence[RankRow]]) -> list[RankRow]:
