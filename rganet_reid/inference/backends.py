@@ -98,7 +98,7 @@ def _metadata(session, path: Path) -> dict[str, str]:
 
 def onnx_config(path: str | Path) -> CfgNode:
     """The config stored in an exported ONNX file's metadata."""
-    from rganet_reid.inference.model_source import config_from_dump
+    from rganet_reid.config.dump import config_from_dump
 
     path = Path(path)
     meta = _metadata(_session(path), path)

@@ -156,7 +156,7 @@ class SearchGallery:
     def extractor(self, device: str = "auto", **kwargs) -> FeatureExtractor:
         """A feature extractor for the model the gallery was built with (its weights or ONNX
         file and its stored config)."""
-        from rganet_reid.inference.model_source import config_from_dump
+        from rganet_reid.config.dump import config_from_dump
 
         model = self.manifest.get("model", {})
         source = model.get("onnx") or model.get("weights")

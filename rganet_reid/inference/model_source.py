@@ -22,23 +22,21 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import yaml
 from torch import nn
 from yacs.config import CfgNode
 
 from rganet_reid.config import ConfigError, get_default_config, load_config, merge_opts
-from rganet_reid.config.loader import merge_dict
+from rganet_reid.config.dump import config_from_dump
 from rganet_reid.engine.checkpoint import CheckpointError, load_checkpoint
 
 __all__ = [
     "ModelSource",
     "build_inference_model",
-    "config_from_dump",
     "feature_settings",
     "model_fingerprint",
     "resolve_model_source",
@@ -66,39 +64,6 @@ class ModelSource:
     onnx: Path | None = None
     num_classes: int = 1
     origin: str = "defaults"
-
-
-def config_from_dump(text: str, origin: str) -> CfgNode:
-    """A config saved by a run (``config.yaml`` or a checkpoint's ``config``) over the defaults.
-
-    Keys this version no longer has are dropped with a warning naming them; wrong types are
-    :class:`~rganet_reid.config.ConfigError`.
-    """
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{origin}: not valid YAML: {err}") from err
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{origin}: top level must be a mapping, got {type(data).__name__}")
-    cfg = get_default_config()
-    dropped: list[str] = []
-    merge_dict(cfg, _known_only(data, cfg, "", dropped), origin)
-    if dropped:
-        logger.warning("%s: ignoring %d key(s) this version does not have: %s", origin,
-                       len(dropped), ", ".join(dropped))
-    return cfg
-
-
-def _known_only(data: Mapping, node: CfgNode, prefix: str, dropped: list[str]) -> dict:
-    out = {}
-    for key, value in data.items():
-        if key not in node:
-            dropped.append(f"{prefix}{key}")
-        elif isinstance(node[key], CfgNode) and isinstance(value, Mapping):
-            out[key] = _known_only(value, node[key], f"{prefix}{key}.", dropped)
-        else:
-            out[key] = value
-    return out
 
 
 def _run_weights(run_dir: Path) -> Path:
