@@ -12,6 +12,7 @@ from __future__ import annotations
 from yacs.config import CfgNode as CN
 
 from rganet_reid.config.clip_pretrain import add_clip_pretrain_config
+from rganet_reid.config.distributed import add_distributed_config
 from rganet_reid.config.retrieval import add_retrieval_config
 from rganet_reid.config.rganet import add_rganet_config
 
@@ -140,4 +141,5 @@ def get_default_config() -> CN:
     add_rganet_config(_C)
     add_retrieval_config(_C)
     add_clip_pretrain_config(_C)
+    add_distributed_config(_C)
     return _C
