@@ -7,6 +7,7 @@ The confidence w_j of each region weights its ID loss (Eq. 7) and its distance a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -68,13 +69,27 @@ class MemoryBank(nn.Module):
         self.initialized.fill_(True)
 
     @torch.no_grad()
-    def update(self, region_feats: torch.Tensor, alpha: torch.Tensor | None = None) -> torch.Tensor:
+    def update(self, region_feats: torch.Tensor, alpha: torch.Tensor | None = None,
+               reduce: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
         """Eq. 5: C_j ← m_u C_j + (1 − m_u) · mean of the batch's F_j^r with α_j > threshold.
 
         ``alpha=None`` (DAI off) uses every region. A region with no feature above the
         threshold keeps its centre. Before :meth:`initialize`, the first update sets the
-        centres to the batch means. Returns the ``(N,)`` boolean mask of updated centres.
+        centres to the batch means. ``reduce`` (e.g. a sum over data-parallel processes) is
+        applied to the batch statistics (:meth:`batch_statistics`) before they are applied, so
+        the mean is over every process's regions. Returns the ``(N,)`` boolean mask of updated
+        centres.
         """
+        sums, counts = self.batch_statistics(region_feats, alpha)
+        if reduce is not None:
+            sums, counts = reduce(sums), reduce(counts)
+        return self.apply_statistics(sums, counts)
+
+    @torch.no_grad()
+    def batch_statistics(self, region_feats: torch.Tensor, alpha: torch.Tensor | None = None
+                         ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Eq. 5's batch terms: per region the sum ``(N, d)`` and the count ``(N,)`` of the
+        features whose α is above the threshold (all of them when ``alpha`` is ``None``)."""
         feats = region_feats.detach().to(self.centers.dtype)
         if alpha is None:
             keep = torch.ones(feats.shape[:2], dtype=torch.bool, device=feats.device)
@@ -82,7 +97,13 @@ class MemoryBank(nn.Module):
             keep = alpha.detach() > self.alpha_threshold
         counts = keep.sum(dim=0)  # (N,)
         sums = torch.einsum("bn,bnd->nd", keep.to(feats.dtype), feats)
-        means = sums / counts.clamp(min=1).unsqueeze(-1).to(feats.dtype)
+        return sums, counts
+
+    @torch.no_grad()
+    def apply_statistics(self, sums: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+        """Eq. 5's update from :meth:`batch_statistics` (possibly summed over processes);
+        returns the ``(N,)`` mask of centres that moved (count > 0)."""
+        means = sums / counts.clamp(min=1).unsqueeze(-1).to(sums.dtype)
         updated = counts > 0
         m = self.momentum if self.is_initialized else 0.0
         new = m * self.centers + (1.0 - m) * means

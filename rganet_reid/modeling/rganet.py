@@ -17,7 +17,7 @@ Forward contract (the engine, the losses and the evaluation rely on it):
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
@@ -36,6 +36,8 @@ from rganet_reid.modeling.rgm import RegionGenerationModule, stripe_features
 logger = logging.getLogger(__name__)
 
 REGION_MODES = ("none", "stripes", "rgm")
+#: A sum over data-parallel processes (identity for one process), given by the engine.
+Reduce = Callable[[torch.Tensor], torch.Tensor]
 
 
 class RGANet(nn.Module):
@@ -235,21 +237,25 @@ class RGANet(nn.Module):
 
     # ------------------------------------------------------------------ memory bank
     @torch.no_grad()
-    def update_memory(self, outputs: dict) -> torch.Tensor | None:
-        """Eq. 5 after a stage-2 step, from the step's outputs (no-op without IAI)."""
+    def update_memory(self, outputs: dict, reduce: Reduce | None = None) -> torch.Tensor | None:
+        """Eq. 5 after a stage-2 step, from the step's outputs (no-op without IAI); ``reduce``
+        sums the batch statistics over data-parallel processes (:meth:`MemoryBank.update`)."""
         if self.memory is None or outputs.get("region_feats") is None:
             return None
-        return self.memory.update(outputs["region_feats"], outputs.get("alpha"))
+        return self.memory.update(outputs["region_feats"], outputs.get("alpha"), reduce)
 
     @torch.no_grad()
     def init_memory_bank(
-        self, loader: Iterable, device: torch.device | str | None = None, max_batches: int = 0
+        self, loader: Iterable, device: torch.device | str | None = None, max_batches: int = 0,
+        reduce: Reduce | None = None,
     ) -> int:
         """Initialise the class centres with fixed-stripe features of the training set (§III-D).
 
         One forward pass (eval mode) over ``loader`` (batches: dicts with ``img``, tuples whose
         first item is the images, or image tensors); C_j = mean over images of the j-th stripe
-        feature. ``max_batches`` > 0 stops early. Returns the number of images seen.
+        feature. ``max_batches`` > 0 stops early. ``reduce`` sums the feature sums and the
+        image count over data-parallel processes (each passing over its own share of the
+        training set) before the mean. Returns the number of images seen (by all processes).
         """
         if self.memory is None:
             return 0
@@ -269,6 +275,8 @@ class RGANet(nn.Module):
                 count += feats.shape[0]
         finally:
             self.train(was_training)
+        if reduce is not None:
+            total, count = reduce(total), int(reduce(torch.tensor(count)))
         if count == 0:
             raise ValueError("init_memory_bank got an empty loader")
         self.memory.initialize((total / count).to(self.memory.centers.dtype))
