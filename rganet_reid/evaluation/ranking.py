@@ -26,7 +26,7 @@ implementation-defined; see docs/retrieval.md.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +75,14 @@ class StreamingRanker:
     The ids are keyword-only, named in torchreid's ``evaluate_rank`` order (``q_pids, g_pids,
     q_camids, g_camids``; see :func:`evaluate_distmat`), so they cannot be swapped silently;
     :meth:`for_sets` takes them from a query and a gallery :class:`FeatureSet`.
+
+    Sharded gallery (one process per shard, :mod:`.sharded`): ``gallery_shard=(start, stop)``
+    says the chunks given to :meth:`add_rows` cover only gallery items ``start..stop-1``
+    (``g0`` stays the global gallery index), and ``reduce_sum`` sums an array over all
+    shards' rankers (an all-reduce). The positives' distances (zero outside their shard) and
+    the counts of closer items are summed, so every shard ends with the counts over the whole
+    gallery: the same metrics as one process. Every shard must then call :meth:`add_rows`
+    with the same rows in the same order.
     """
 
     def __init__(
@@ -86,6 +94,8 @@ class StreamingRanker:
         g_camids: np.ndarray,
         max_rank: int = 50,
         use_metric_cuhk03: bool = False,
+        gallery_shard: tuple[int, int] | None = None,
+        reduce_sum: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
         if max_rank < 1:
             raise ValueError(f"max_rank must be >= 1; got {max_rank}.")
@@ -96,6 +106,14 @@ class StreamingRanker:
         # torchreid cuts max_rank to the gallery size
         self.max_rank = min(max_rank, self.protocol.num_gallery)
         self.use_metric_cuhk03 = use_metric_cuhk03
+        self.shard = gallery_shard or (0, self.protocol.num_gallery)
+        if not 0 <= self.shard[0] <= self.shard[1] <= self.protocol.num_gallery:
+            raise ValueError(f"gallery_shard {self.shard} is not within the gallery "
+                             f"0..{self.protocol.num_gallery}.")
+        if use_metric_cuhk03 and gallery_shard is not None:
+            raise ValueError("CUHK03's single-shot CMC sorts whole distance rows; it cannot "
+                             "be computed from a gallery shard.")
+        self.reduce_sum = reduce_sum or (lambda array: array)
         nq = self.protocol.num_query
         self.first = np.full(nq, -1, dtype=np.int64)  # r_0 per query (-1: not evaluated)
         self.ap = np.full(nq, np.nan)
@@ -149,30 +167,31 @@ class StreamingRanker:
                 )
             return
         covered = sum(int(c.shape[1]) for _, c in chunks)
-        if covered != self.protocol.num_gallery:
+        if covered != self.shard[1] - self.shard[0]:
             raise ValueError(
                 f"Distance chunks cover {covered} gallery columns; expected "
-                f"{self.protocol.num_gallery}."
+                f"{self.shard[1] - self.shard[0]}."
             )
         # Bookkeeping of positives / junk is small (a few per query): numpy on the host. The
         # big per-chunk work stays in torch on the chunks' device.
         pr, pc = self.protocol.positives(rows)
         jr, jc = self.protocol.junk(rows)
-        t = _gather(chunks, pr, pc)
-        tj = _gather(chunks, jr, jc)
+        t = self.reduce_sum(_gather(chunks, pr, pc))  # a no-op for one process
+        tj = self.reduce_sum(_gather(chunks, jr, jc))
         o = np.lexsort((pc, t, pr))  # per row by (distance, gallery index); -0.0 == 0.0
         pr, pc, t = pr[o], pc[o], t[o]
         n_rows = len(rows)
         row_start = np.searchsorted(pr, np.arange(n_rows))
         row_end = np.searchsorted(pr, np.arange(n_rows), side="right")
-        device = chunks[0][1].device
+        device = chunks[0][1].device if chunks else torch.device("cpu")
         t_max = torch.from_numpy(t[row_end - 1]).to(device)  # each row's largest threshold
-        width = min(_MAX_COLS, max(int(c.shape[1]) for _, c in chunks))
+        width = min(_MAX_COLS, max((int(c.shape[1]) for _, c in chunks), default=0))
         mask = torch.empty(n_rows * width, dtype=torch.bool, device=device)  # reused per chunk
         ctx = _Thresholds(t, orderable_key_np(t), pr << 48, pc, t_max, mask)
         count = np.zeros(len(t), dtype=np.int64)
         for g0, block in chunks:
             count += _chunk_counts(block, g0, ctx)
+        count = self.reduce_sum(count)
         if len(tj):  # the removed (junk) items were counted like any other: take them out
             count -= _pair_counts(tj, jr, jc, t, pc, row_start, row_end)
         self._finish(rows, pr, count, row_start, row_end)
@@ -233,8 +252,9 @@ class _Thresholds:
 
 
 def _gather(chunks, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """float32 values at ``(rows, cols)`` (global gallery columns) from the column chunks."""
-    out = np.empty(len(rows), dtype=np.float32)
+    """float32 values at ``(rows, cols)`` (global gallery columns) from the column chunks;
+    0 where no chunk holds the column (another shard's)."""
+    out = np.zeros(len(rows), dtype=np.float32)
     for g0, block in chunks:
         m = (cols >= g0) & (cols < g0 + block.shape[1])
         if m.any():
