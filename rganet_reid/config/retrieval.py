@@ -43,3 +43,6 @@ def add_retrieval_config(cfg: CN) -> None:
     # Dtype in which region features are stored in a saved index: "float32" | "float16".
     cfg.retrieval.index.region_dtype = "float16"
     cfg.retrieval.index.use_gpu = True  # use faiss-gpu when it is installed and CUDA is present
+    # Split the index into this many contiguous parts (faiss.IndexShards, searched in parallel
+    # threads; with faiss-gpu, part i on GPU i mod #GPUs): 1 = one index (docs/retrieval.md §5).
+    cfg.retrieval.index.shards = 1

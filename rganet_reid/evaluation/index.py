@@ -19,8 +19,14 @@ Saved layout (a directory, see docs/retrieval.md)::
     regions.npy    (n, N, d_r) float16 | float32   (region models only)
     weights.npy    (n, N) float32                  (region models only)
 
+With ``shards`` > 1 the search index is a ``faiss.IndexShards`` of that many contiguous parts
+of the gallery (one trained index cloned per part, so IVF parts share their coarse quantiser),
+searched in parallel and merged by FAISS; the directory then holds ``faiss.shard-NNNN.index``
+files instead of ``faiss.index``. Re-scoring is the same exact Eq. 10.
+
 faiss is imported lazily (``pip install faiss-cpu`` or ``faiss-gpu``); faiss-gpu is used for
-flat and IVF indexes when CUDA is available and ``use_gpu`` is set.
+flat and IVF indexes when CUDA is available and ``use_gpu`` is set: an unsharded index on one
+GPU, the parts of a sharded one spread over every visible GPU.
 """
 
 from __future__ import annotations
@@ -62,7 +68,7 @@ def index_options_from_config(cfg: CfgNode) -> dict[str, Any]:
     return {
         "index_type": ix.type, "search_vectors": ix.search_vectors, "nlist": ix.nlist,
         "hnsw_m": ix.hnsw_m, "ef_construction": ix.ef_construction,
-        "region_dtype": ix.region_dtype, "use_gpu": ix.use_gpu,
+        "region_dtype": ix.region_dtype, "use_gpu": ix.use_gpu, "shards": ix.shards,
         "candidates": ix.candidates, "nprobe": ix.nprobe, "ef_search": ix.ef_search,
     }
 
@@ -113,7 +119,7 @@ class GalleryIndex:
         self.meta = meta
         self.use_gpu = use_gpu
         self._gpu_index = None
-        self._gpu_res = None
+        self._gpu_res: list = []
 
     @property
     def pids(self) -> np.ndarray:
@@ -156,6 +162,7 @@ class GalleryIndex:
         use_gpu: bool = True,
         batch_size: int = 16384,
         seed: int = 0,
+        shards: int = 1,
     ) -> GalleryIndex:
         """Index ``gallery``.
 
@@ -169,6 +176,8 @@ class GalleryIndex:
             region_dtype: storage dtype of region features ("float16" halves the index on
                 disk; re-scoring then sees fp16-rounded region features).
             batch_size: rows embedded and added per FAISS call.
+            shards: split the index into this many contiguous parts of the gallery
+                (``faiss.IndexShards``); 1 = one index.
         """
         faiss = _faiss()
         if len(gallery) == 0:
@@ -177,6 +186,9 @@ class GalleryIndex:
             raise ValueError(f"search_vectors must be 'fused' or 'global'; got {search_vectors!r}.")
         if region_dtype not in ("float16", "float32"):
             raise ValueError(f"region_dtype must be 'float16' or 'float32'; got {region_dtype!r}.")
+        if not 1 <= shards <= len(gallery):
+            raise ValueError(f"shards must be between 1 and the gallery size {len(gallery)}; "
+                             f"got {shards}.")
         arrays = _arrays_of(gallery, region_dtype)
         has_regions = "regions" in arrays
         dim = gallery.global_feats.shape[1]
@@ -198,6 +210,8 @@ class GalleryIndex:
             "index_factory": factory,
             "search_vectors": search_vectors,
         }
+        if shards > 1:
+            meta["shards"] = shards
         out = cls(arrays, index, meta, use_gpu)
         if not index.is_trained:
             n_train = train_size or max(50 * _nlist_of(faiss, index), 10_000)
@@ -205,10 +219,28 @@ class GalleryIndex:
             sample = np.sort(rng.choice(len(gallery), min(n_train, len(gallery)), replace=False))
             logger.info("Training %s on %d vectors", factory, len(sample))
             index.train(_search_vectors(out.rows(sample), search_vectors))
-        for start in range(0, len(gallery), batch_size):
-            rows = slice(start, min(len(gallery), start + batch_size))
-            index.add(_search_vectors(out.rows(rows), search_vectors))
+        if shards == 1:
+            out._add(index, 0, len(gallery), batch_size)
+            return out
+        parts = faiss.IndexShards(int(dim), True, True)  # threaded, ids numbered across parts
+        for p in range(shards):
+            part = faiss.clone_index(index)  # the trained, empty index
+            out._add(part, p * len(gallery) // shards, (p + 1) * len(gallery) // shards,
+                     batch_size)
+            parts.add_shard(part)
+        out.faiss_index = parts
         return out
+
+    def _add(self, index, start: int, stop: int, batch_size: int) -> None:
+        """Add gallery items ``start..stop-1`` to the FAISS ``index``, in batches."""
+        for b0 in range(start, stop, batch_size):
+            rows = slice(b0, min(stop, b0 + batch_size))
+            index.add(_search_vectors(self.rows(rows), self.meta["search_vectors"]))
+
+    @property
+    def num_shards(self) -> int:
+        """Parts of the search index (1: one FAISS index)."""
+        return int(self.meta.get("shards", 1))
 
     # ------------------------------------------------------------------ save / load
     def save(self, directory: str | Path) -> Path:
@@ -218,7 +250,8 @@ class GalleryIndex:
         path.mkdir(parents=True, exist_ok=True)
         for name, arr in self.arrays.items():
             np.save(path / f"{name}.npy", arr)
-        faiss.write_index(self.faiss_index, str(path / "faiss.index"))
+        for name, part in zip(_index_files(self.num_shards), _parts_of(self.faiss_index)):
+            faiss.write_index(part, str(path / name))
         (path / "meta.json").write_text(json.dumps(self.meta, indent=2) + "\n")
         return path
 
@@ -244,7 +277,8 @@ class GalleryIndex:
         if r:
             expected.update(regions=(n, r, meta["region_dim"]), weights=(n, r))
         missing = [f"{k}.npy" for k in expected if not (path / f"{k}.npy").is_file()]
-        missing += [] if (path / "faiss.index").is_file() else ["faiss.index"]
+        files = _index_files(int(meta.get("shards", 1)))
+        missing += [f for f in files if not (path / f).is_file()]
         if missing:
             raise FileNotFoundError(f"{path} lacks {', '.join(missing)} (see docs/retrieval.md).")
         arrays = {}
@@ -255,9 +289,16 @@ class GalleryIndex:
                     f"{path / (name + '.npy')} has shape {arrays[name].shape}; meta.json says "
                     f"{shape}."
                 )
-        index = faiss.read_index(str(path / "faiss.index"))
+        parts = [faiss.read_index(str(path / f)) for f in files]
+        if len(parts) == 1:
+            index = parts[0]
+        else:
+            index = faiss.IndexShards(int(parts[0].d), True, True)
+            for part in parts:
+                index.add_shard(part)
         if index.ntotal != n:
-            raise ValueError(f"{path / 'faiss.index'} holds {index.ntotal} vectors, meta says {n}.")
+            raise ValueError(f"{path}/{', '.join(files)} hold {index.ntotal} vectors, "
+                             f"meta says {n}.")
         return cls(arrays, index, meta, use_gpu)
 
     # ------------------------------------------------------------------ search
@@ -288,6 +329,8 @@ class GalleryIndex:
         candidates = min(max(candidates, k), len(self))
         index = self._search_index(faiss)
         _set_search_params(faiss, self.faiss_index, nprobe, ef_search)
+        if index is not self.faiss_index:  # a GPU copy keeps the parameters it was made with
+            _set_gpu_search_params(faiss, index, nprobe)
         nq = len(query)
         out_d = np.full((nq, k), np.inf, dtype=np.float32)
         out_i = np.full((nq, k), -1, dtype=np.int64)
@@ -332,8 +375,17 @@ class GalleryIndex:
         if not hasattr(faiss, "StandardGpuResources") or "HNSW" in self.meta["index_factory"]:
             return self.faiss_index
         if self._gpu_index is None:
-            self._gpu_res = faiss.StandardGpuResources()
-            self._gpu_index = faiss.index_cpu_to_gpu(self._gpu_res, 0, self.faiss_index)
+            if self.num_shards == 1:
+                self._gpu_res = [faiss.StandardGpuResources()]
+                self._gpu_index = faiss.index_cpu_to_gpu(self._gpu_res[0], 0, self.faiss_index)
+            else:  # part i on GPU i mod #GPUs, merged by a GPU-side IndexShards
+                ngpu = max(1, faiss.get_num_gpus())
+                self._gpu_res = [faiss.StandardGpuResources() for _ in range(ngpu)]
+                parts = faiss.IndexShards(int(self.faiss_index.d), True, True)
+                for i, part in enumerate(_parts_of(self.faiss_index)):
+                    parts.add_shard(faiss.index_cpu_to_gpu(self._gpu_res[i % ngpu], i % ngpu,
+                                                           part))
+                self._gpu_index = parts
         return self._gpu_index
 
 
@@ -380,7 +432,34 @@ def _hnsw_of(faiss, index):
     return getattr(idx, "hnsw", None)
 
 
+def _index_files(shards: int) -> list[str]:
+    """File names of the search index in a saved directory."""
+    if shards == 1:
+        return ["faiss.index"]
+    return [f"faiss.shard-{i:04d}.index" for i in range(shards)]
+
+
+def _parts_of(index) -> list:
+    """The sub-indexes of a ``faiss.IndexShards``, or ``[index]``."""
+    if hasattr(index, "add_shard"):
+        return [index.at(i) for i in range(index.count())]
+    return [index]
+
+
+def _set_gpu_search_params(faiss, index, nprobe: int) -> None:
+    """``nprobe`` of GPU IVF indexes (a GPU copy does not follow its CPU original's)."""
+    space = faiss.GpuParameterSpace()
+    try:
+        space.set_index_parameter(index, "nprobe", nprobe)
+    except RuntimeError:  # not an IVF index
+        pass
+
+
 def _set_search_params(faiss, index, nprobe: int, ef_search: int) -> None:
+    if hasattr(index, "add_shard"):  # IndexShards: every part
+        for part in _parts_of(index):
+            _set_search_params(faiss, faiss.downcast_index(part), nprobe, ef_search)
+        return
     try:
         faiss.extract_index_ivf(index).nprobe = nprobe
     except RuntimeError:

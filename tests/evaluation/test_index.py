@@ -86,6 +86,7 @@ _INDEX_KEYS = {
     "nlist": ("nlist", 7), "hnsw_m": ("hnsw_m", 9), "ef_construction": ("ef_construction", 11),
     "region_dtype": ("region_dtype", "float32"), "use_gpu": ("use_gpu", False),
     "candidates": ("candidates", 123), "nprobe": ("nprobe", 5), "ef_search": ("ef_search", 13),
+    "shards": ("shards", 3),
 }
 
 
