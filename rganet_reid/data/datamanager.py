@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader
 from yacs.config import CfgNode
 
 from rganet_reid.compat import torchreid_datasets, torchreid_sampler
+from rganet_reid.data.distributed import GlobalBatchSplitSampler
 from rganet_reid.data.masks import mask_path_for
 from rganet_reid.data.sample_dataset import ReIDSampleDataset
 from rganet_reid.data.transforms import build_test_transform, build_train_transform
@@ -79,10 +80,16 @@ class ReIDDataManager:
 
     ``test_loader[name]`` is ``{'query': loader, 'gallery': loader}`` as in torchreid;
     ``test_splits[name]`` adds the raw items and the protocol's ranks.
+
+    Under torchrun (``world_size`` > 1) ``train.batch_size`` is the global batch: this rank's
+    train loader yields its ``1 / world_size`` share of each one
+    (:class:`rganet_reid.data.distributed.GlobalBatchSplitSampler`).
     """
 
-    def __init__(self, cfg: CfgNode, build_train: bool = True) -> None:
+    def __init__(self, cfg: CfgNode, build_train: bool = True, rank: int = 0,
+                 world_size: int = 1) -> None:
         self.cfg = cfg
+        self.rank, self.world_size = rank, world_size
         self.sources = list(cfg.data.sources)
         self.targets = list(cfg.data.targets) or list(cfg.data.sources)
         self.height, self.width = cfg.data.height, cfg.data.width
@@ -133,10 +140,17 @@ class ReIDDataManager:
             num_cams=cfg.sampler.num_cams,
             num_datasets=cfg.sampler.num_datasets,
         )
+        batch_size = cfg.train.batch_size
+        if self.world_size > 1:
+            identities = cfg.sampler.train_sampler == "RandomIdentitySampler"
+            sampler = GlobalBatchSplitSampler(
+                sampler, batch_size, self.rank, self.world_size, cfg.seed,
+                unit=cfg.sampler.num_instances if identities else 1)
+            batch_size = sampler.per_rank
         loader = DataLoader(
             self.train_set,
             sampler=sampler,
-            batch_size=cfg.train.batch_size,
+            batch_size=batch_size,
             num_workers=cfg.data.workers,
             pin_memory=torch.cuda.is_available(),
             drop_last=True,
