@@ -4,7 +4,9 @@
         [-s SOURCE ...] [-t TARGET ...] [KEY VALUE ...]
 
 ``test.evaluate True`` runs evaluation only; ``model.load_weights PATH`` loads weights;
-``model.resume PATH`` continues a run exactly from its checkpoint.
+``model.resume PATH`` continues a run exactly from its checkpoint. Started by
+``torchrun --nproc_per_node=N`` it trains and evaluates data-parallel over N processes
+(README "Multiple GPUs / machines"); rank 0 writes the run folder.
 """
 
 from __future__ import annotations
@@ -64,17 +66,24 @@ def build(cfg: CfgNode):
     import rganet_reid  # noqa: F401  (registers datasets/models with torchreid)
     from rganet_reid.data.datamanager import ReIDDataManager
     from rganet_reid.engine.builder import build_engine
-    from rganet_reid.utils.seed import resolve_device, seed_everything
+    from rganet_reid.utils import distributed as dist
+    from rganet_reid.utils.seed import seed_everything
 
+    device = dist.init_distributed(cfg.device, cfg.distributed.backend,
+                                   cfg.distributed.timeout_s)  # torchrun; else resolve_device
     save_dir = Path(cfg.data.save_dir)
     save_dir.mkdir(parents=True, exist_ok=True)
-    (save_dir / "config.yaml").write_text(cfg.dump(), encoding="utf-8")
-    seed_everything(cfg.seed)
-    device = resolve_device(cfg.device)
+    if dist.is_main_process():
+        (save_dir / "config.yaml").write_text(cfg.dump(), encoding="utf-8")
+    seed_everything(cfg.seed)  # the same on every rank: identical data and initial weights
     logger.info("Device: %s | model: %s | sources: %s | targets: %s", device, cfg.model.name,
                 cfg.data.sources, cfg.data.targets)
-    datamanager = ReIDDataManager(cfg, build_train=not cfg.test.evaluate)
-    return build_engine(cfg, datamanager, device)
+    datamanager = ReIDDataManager(cfg, build_train=not cfg.test.evaluate, rank=dist.rank(),
+                                  world_size=dist.world_size())
+    engine = build_engine(cfg, datamanager, device)
+    if dist.is_distributed():  # each rank its own augmentation / dropout streams
+        seed_everything(cfg.seed + dist.rank())
+    return engine
 
 
 def run(cfg: CfgNode) -> dict[str, dict[str, float]]:
@@ -102,6 +111,7 @@ def report_user_error(err: BaseException, log: logging.Logger = logger) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from rganet_reid.utils.distributed import env_rank, shutdown_distributed
     from rganet_reid.utils.logging import setup_logging
 
     args = build_parser().parse_args(argv)
@@ -109,11 +119,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors = user_errors()
     try:
         cfg = config_from_args(args)
-        setup_logging(cfg.data.save_dir)
+        if env_rank() == 0:  # under torchrun the other ranks log errors only, to stderr
+            setup_logging(cfg.data.save_dir)
+        else:
+            setup_logging(level=logging.ERROR)
         logger.info("Config:\n%s", cfg.dump())
         run(cfg)
     except errors as err:
         return report_user_error(err)
+    finally:
+        shutdown_distributed()
     return 0
 
 

@@ -34,6 +34,7 @@ from yacs.config import CfgNode
 
 from rganet_reid.compat import torchreid_engine, torchreid_root
 from rganet_reid.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from rganet_reid.engine.distributed import DataParallel
 from rganet_reid.engine.features import AMP_DTYPES, amp_autocast, eval_features, finish_features
 from rganet_reid.engine.loop import run_epoch
 from rganet_reid.evaluation import (
@@ -42,6 +43,7 @@ from rganet_reid.evaluation import (
     RetrievalSettings,
     evaluate_retrieval,
 )
+from rganet_reid.utils.distributed import is_main_process
 from rganet_reid.utils.io import write_json_atomic
 from rganet_reid.utils.rng import rng_state, set_rng_state
 
@@ -67,6 +69,11 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
         self.cfg = cfg
         self.device = device
         self.model = model.to(device)
+        self.parallel = DataParallel(self.model, device, cfg)  # torchrun; no-op for 1 process
+        self.parallel.check_same_data(datamanager)
+        # called as sink(name, query, gallery_part, gallery_start, num_gallery) after each
+        # target's extraction (rganet-eval-sharded --save-features); None: features not kept
+        self.feature_sink: Any = None
         self.optimizer = optimizer
         self.scheduler = scheduler
         self.register_model("model", self.model, optimizer, scheduler)
@@ -105,6 +112,11 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
         return eval_features(self.model, imgs)
 
     # ------------------------------------------------------------------ helpers
+    def forward_train(self, images: torch.Tensor) -> Any:
+        """The model's forward in a training step (through DDP under torchrun: the one call
+        that must be used for anything that back-propagates)."""
+        return self.parallel.forward(images)
+
     def autocast(self) -> contextlib.AbstractContextManager:
         return amp_autocast(self.device, self.amp_dtype)
 
@@ -126,7 +138,10 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
 
     @property
     def writer_(self):
-        """TensorBoard writer in ``save_dir/tensorboard`` (created on first use)."""
+        """TensorBoard writer in ``save_dir/tensorboard`` (created on first use; rank 0 only,
+        the other ranks get one that writes nothing)."""
+        if not is_main_process():
+            return _NullWriter()
         if self.writer is None:
             from torch.utils.tensorboard import SummaryWriter
 
@@ -163,8 +178,9 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
         train_time = time.monotonic() - train_start
         logger.info("Training took %.1f s", train_time)
         results = self.test(epoch=self.epoch + 1 if cfg.train.max_epoch else None)
-        write_json_atomic(self.save_dir / "train_summary.json",
-                          {"train_time_s": train_time, "epochs": self.history})
+        if is_main_process():
+            write_json_atomic(self.save_dir / "train_summary.json",
+                              {"train_time_s": train_time, "epochs": self.history})
         if self.writer is not None:
             self.writer.close()
         return results
@@ -180,8 +196,10 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
             else:
                 utils.open_all_layers(self.model)
                 self.after_open_layers()
-        stats = run_epoch(self.train_loader, self.train_step,
-                          f"epoch {epoch + 1}/{cfg.train.max_epoch}", self.out_of_time)
+        stats = self.parallel.reduce_epoch(run_epoch(
+            self.train_loader, self.train_step, f"epoch {epoch + 1}/{cfg.train.max_epoch}",
+            self.out_of_time))
+        self.parallel.average_batchnorm_statistics()
         record = stats.record(epoch + 1, lr=self.get_current_lr())
         self.history.append(record)
         logger.info("epoch %d/%d  %s  lr %.2e  %.1f img/s", epoch + 1, cfg.train.max_epoch,
@@ -220,8 +238,14 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
         }
 
     def save(self, epoch: int) -> Path:
-        """Write ``save_dir/checkpoints/last.pth`` atomically (and keep ``epoch-N.pth``)."""
-        state = self.checkpoint_state(epoch)
+        """Write ``save_dir/checkpoints/last.pth`` atomically (and ``model.pth`` at the end).
+
+        Under torchrun every rank calls this (it gathers the ranks' RNG states) and rank 0
+        alone writes; the others return ``None``."""
+        extras = self.parallel.checkpoint_extras(self.train_loader)
+        if not is_main_process():
+            return None
+        state = {**self.checkpoint_state(epoch), **extras}
         ckpt_dir = self.save_dir / "checkpoints"
         path = save_checkpoint(ckpt_dir / "last.pth", state)
         if epoch == self.cfg.train.max_epoch or self.out_of_time():
@@ -257,6 +281,7 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
         self.global_step = int(ckpt.get("global_step", 0))
         self.history = json.loads(ckpt.get("history", "[]"))
         set_rng_state(ckpt["rng"])
+        self.parallel.restore(ckpt, self.train_loader, path)  # per-rank RNG, sampler (torchrun)
         logger.info("Resumed from %s at epoch %d", path, self.start_epoch)
 
     # ------------------------------------------------------------------ evaluation
@@ -284,11 +309,17 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
         settings = RetrievalSettings.from_config(self.cfg, device=self.device)
         for name, split in self.datamanager.test_splits.items():
             t0 = time.monotonic()
-            query = self.extract(split.query_loader, split.query)
-            gallery = self.extract(split.gallery_loader, split.gallery)
-            extract_s = time.monotonic() - t0
-            res: RetrievalResult = evaluate_retrieval(
-                query, gallery, settings, max_rank=max(max(split.eval_ranks), 10))
+            max_rank = max(max(split.eval_ranks), 10)
+            if self.parallel.enabled:  # shards of the query and the gallery per rank
+                query, gallery, g_start, res = self.parallel.extract_and_evaluate(
+                    self, split, settings, max_rank)
+                extract_s = time.monotonic() - t0
+            else:
+                query = self.extract(split.query_loader, split.query)
+                gallery, g_start = self.extract(split.gallery_loader, split.gallery), 0
+                extract_s = time.monotonic() - t0
+                res: RetrievalResult = evaluate_retrieval(query, gallery, settings,
+                                                          max_rank=max_rank)
             # a rank past the gallery size retrieves the whole gallery: CMC at G
             metrics = {f"rank{r}": 100.0 * res.rank(min(r, len(res.cmc)))
                        for r in split.eval_ranks}
@@ -296,8 +327,13 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                            num_query=len(split.query), num_gallery=len(split.gallery),
                            num_valid_queries=res.num_valid_queries, extract_s=extract_s)
             results[name] = metrics
+            if self.feature_sink is not None:
+                self.feature_sink(name, query, gallery, g_start, len(split.gallery))
             if self.cfg.test.visrank:
-                self.visualize_ranks(name, split, query, gallery, epoch)
+                if self.parallel.enabled:
+                    gallery = self.parallel.gather_gallery(gallery, split.gallery)
+                if is_main_process():
+                    self.visualize_ranks(name, split, query, gallery, epoch)
             for key, value in metrics.items():
                 if key.startswith(("rank", "mAP", "mINP")) and epoch is not None:
                     self.writer_.add_scalar(f"test/{name}/{key}", value, epoch)
@@ -307,8 +343,9 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                 f"{k}={v:.1f}" for k, v in metrics.items() if k.startswith(("rank", "mAP", "mI"))))
         logger.info("Results (epoch %s, model %s):\n%s", epoch, self.cfg.model.name,
                     results_table(results))
-        write_json_atomic(self.save_dir / "results.json",
-                          {"model": self.cfg.model.name, "epoch": epoch, "results": results})
+        if is_main_process():
+            write_json_atomic(self.save_dir / "results.json",
+                              {"model": self.cfg.model.name, "epoch": epoch, "results": results})
         return results
 
 
@@ -334,6 +371,13 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                                  f", epoch {epoch}" if epoch is not None else ""))
         logger.info("Rank lists of %d queries: %s", len(rows), out)
         return out
+
+
+class _NullWriter:
+    """TensorBoard writer of ranks other than 0: writes nothing."""
+
+    def add_scalar(self, *args: Any, **kwargs: Any) -> None:
+        pass
 
 
 def results_table(results: dict[str, dict[str, float]], tablefmt: str = "github") -> str:

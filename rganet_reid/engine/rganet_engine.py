@@ -52,7 +52,8 @@ class RGANetEngine(ReIDEngine):
         self.model.set_stage(2)
         if self.model.memory is not None:
             self.model.init_memory_bank(
-                self.train_loader, self.device, int(self.cfg.rganet.memory.init_batches))
+                self.train_loader, self.device, int(self.cfg.rganet.memory.init_batches),
+                reduce=self.parallel.reduce)
 
     def after_open_layers(self) -> None:
         self.model.apply_trainability()  # open_all_layers unfroze the text side and BN shifts
@@ -61,10 +62,10 @@ class RGANetEngine(ReIDEngine):
         imgs, pids = self.parse_data_for_train(data)
         masks = self._masks(data) if self.criterion.needs_masks else None
         with self.autocast():
-            outputs = self.model(imgs)
+            outputs = self.forward_train(imgs)
         loss, terms = self.criterion(outputs, pids, masks)
         self.step(loss)
-        updated = self.model.update_memory(outputs)
+        updated = self.model.update_memory(outputs, self.parallel.reduce)  # Eq. 5, all ranks
         return {**terms, **confidence_stats(outputs, updated)}
 
     def train_epoch(self, epoch: int) -> dict[str, float]:
@@ -131,8 +132,9 @@ class RGANetEngine(ReIDEngine):
         logger.info("Stage 1: learning %d prompt context vectors for %d epochs",
                     self.model.prompt.ctx.shape[0], epochs)
         for epoch in range(epochs):
-            stats = run_epoch(self.train_loader, lambda data: self.prompt_step(data, optimizer),
-                              f"prompt {epoch + 1}/{epochs}", self.out_of_time)
+            stats = self.parallel.reduce_epoch(run_epoch(
+                self.train_loader, lambda data: self.prompt_step(data, optimizer),
+                f"prompt {epoch + 1}/{epochs}", self.out_of_time))
             record = stats.record(epoch + 1)
             self.stage1_history.append(record)
             logger.info("prompt epoch %d/%d  loss_seg %.4f  %.1f img/s", epoch + 1, epochs,
@@ -146,7 +148,7 @@ class RGANetEngine(ReIDEngine):
         """One stage-1 step: L_seg (Eq. 3) on a batch, only the prompt context moves."""
         imgs, pids = self.parse_data_for_train(data)
         with self.autocast():
-            outputs = self.model(imgs)
+            outputs = self.forward_train(imgs)
         loss, terms = self.stage1_criterion(outputs, pids, self._masks(data))
         self.step(loss, optimizer)
         return terms

@@ -30,7 +30,7 @@ class SoftmaxTripletEngine(ReIDEngine):
     def forward_backward(self, data: dict) -> dict[str, float]:
         imgs, pids = self.parse_data_for_train(data)
         with self.autocast():
-            outputs = self.model(imgs)
+            outputs = self.forward_train(imgs)
         if self.triplet is not None:
             logits, feats = outputs
             loss_x = self.id_loss(logits, pids)
