@@ -65,6 +65,7 @@ setup(
             "rganet-benchmark=rganet_reid.benchmark.cli:main",
             "rganet-search=rganet_reid.cli.search:main",
             "rganet-export=rganet_reid.cli.export:main",
+            "rganet-eval-sharded=rganet_reid.cli.eval_sharded:main",
         ],
     },
     classifiers=[
