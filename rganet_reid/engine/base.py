@@ -313,7 +313,7 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
             if self.parallel.enabled:  # shards of the query and the gallery per rank
                 query, gallery, g_start, res = self.parallel.extract_and_evaluate(
                     self, split, settings, max_rank)
-                extract_s = time.monotonic() - t0
+                extract_s = self.parallel.extract_s  # this rank's extraction and gathering
             else:
                 query = self.extract(split.query_loader, split.query)
                 gallery, g_start = self.extract(split.gallery_loader, split.gallery), 0

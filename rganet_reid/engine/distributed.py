@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import logging
+import time
 from typing import Any
 
 import numpy as np
@@ -84,6 +85,7 @@ class DataParallel:
         self.find_unused_parameters = bool(cfg.distributed.find_unused_parameters)
         self._ddp: DistributedDataParallel | None = None
         self._signature: tuple | None = None
+        self.extract_s = 0.0  # seconds of the last extract_and_evaluate's extraction
         if cfg.distributed.sync_bn and self.enabled:
             if device.type != "cuda":
                 raise ValueError(
@@ -215,11 +217,13 @@ class DataParallel:
         Returns the whole query set, this rank's gallery shard, the shard's first index and
         the metrics (equal on every rank)."""
         comm = ShardComm.torch_distributed()
+        t0 = time.monotonic()
         q_part, _ = self.extract_shard(engine, split.query_loader, split.query)
         query = gather_feature_set(q_part, ids_of(split.query), comm)
         gallery, g_start = self.extract_shard(engine, split.gallery_loader, split.gallery)
         if gallery is None:  # no gallery batch left for this rank
             gallery = query.subset(slice(0, 0))
+        self.extract_s = time.monotonic() - t0
         g_pids, g_camids = ids_of(split.gallery)
         result = evaluate_sharded(query, gallery, shard_start=g_start, gallery_pids=g_pids,
                                   gallery_camids=g_camids, settings=settings, comm=comm,
