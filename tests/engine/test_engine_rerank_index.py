@@ -45,7 +45,7 @@ def test_rerank_index_is_built_and_searched_with_the_config_keys(tmp_path, monke
         "retrieval.index.hnsw_m", "5", "retrieval.index.ef_construction", "6",
         "retrieval.index.region_dtype", "float32", "retrieval.index.use_gpu", "False",
         "retrieval.index.candidates", "30", "retrieval.index.nprobe", "2",
-        "retrieval.index.ef_search", "7",
+        "retrieval.index.ef_search", "7", "retrieval.index.shards", "2",
     ])
     built, searched = [], []
     build, search = GalleryIndex.build.__func__, GalleryIndex.search
@@ -65,7 +65,8 @@ def test_rerank_index_is_built_and_searched_with_the_config_keys(tmp_path, monke
     engine = _EvalOnly(cfg, _Data(), model, optimizer=None)
     results = engine.test()
     assert built == [{"index_type": "flat", "search_vectors": "fused", "nlist": 3, "hnsw_m": 5,
-                      "ef_construction": 6, "region_dtype": "float32", "use_gpu": False}]
+                      "ef_construction": 6, "region_dtype": "float32", "use_gpu": False,
+                      "shards": 2}]
     assert searched and searched[0] == {"candidates": 30, "nprobe": 2, "ef_search": 7}
     assert all(s["nprobe"] == 2 and s["ef_search"] == 7 for s in searched)
     assert np.isfinite(results["toy"]["mAP"])
