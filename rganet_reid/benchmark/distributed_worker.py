@@ -75,9 +75,10 @@ def train(cfg, epochs: int) -> dict[str, Any]:
     for epoch in range(epochs):
         engine.train_epoch(epoch)
     elapsed = time.perf_counter() - t0
-    images = sum(r["images_per_s"] * r["time_s"] for r in engine.history)
+    images = round(sum(r["images_per_s"] * r["time_s"] for r in engine.history))  # all ranks
     return {"time_s": elapsed, "setup_s": setup_s, **_memory_end(engine.device, mem),
-            "images": images, "images_per_s": images / max(elapsed, 1e-9),
+            "images": images, "steps": engine.global_step,
+            "images_per_s": images / max(elapsed, 1e-9),
             "global_batch": int(cfg.train.batch_size), "device": str(engine.device)}
 
 
@@ -92,10 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--gallery", default="")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--config-file", default="")
-    parser.add_argument("opts", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
+    args, opts = parser.parse_known_args(argv)  # the rest: KEY VALUE config overrides
     logging.basicConfig(level=logging.WARNING)
-    cfg = load_config(args.config_file or None, opts=args.opts)
+    cfg = load_config(args.config_file or None, opts=opts)
     try:
         if args.phase == "eval":
             record = evaluate(args.query, args.gallery, cfg)
