@@ -65,7 +65,7 @@ SWEEP_SYMBOLS: dict[str, str] = {
 BUDGET_KEYS: dict[str, str] = {"max_epoch": "train.max_epoch", "max_time": "train.max_time"}
 _SPEC_KEYS = {"name", "title", "shape", "protocols", "seeds", "budget", "base_config",
               "overrides", "throughput", "metrics", "entries", "sweeps", "description"}
-_ENTRY_KEYS = {"label", "config", "model", "overrides", "weights"}
+_ENTRY_KEYS = {"label", "config", "model", "overrides", "weights", "oracle"}
 
 
 class SpecError(ValueError):
@@ -130,6 +130,7 @@ class Entry:
     overrides: dict[str, Any] = field(default_factory=dict)
     weights: Path | None = None
     sweep_keys: tuple[str, ...] = ()
+    oracle: str | None = None  # a matcher with no learning (benchmark/oracle.py), not a model
 
     @property
     def slug(self) -> str:
@@ -253,16 +254,25 @@ def _entry(raw: Any, index: int, base_dir: Path | None, where: str,
     if unknown:
         raise SpecError(f"{where}: entries[{index}] has unknown keys {sorted(unknown)}; "
                         f"valid: {sorted(_ENTRY_KEYS)}")
-    if not raw.get("config") and not raw.get("model"):
-        raise SpecError(f"{where}: entries[{index}] needs a config file or a model name")
-    label = str(raw.get("label") or raw.get("model") or Path(str(raw["config"])).stem)
+    if not raw.get("config") and not raw.get("model") and not raw.get("oracle"):
+        raise SpecError(f"{where}: entries[{index}] needs a config file, a model name or an "
+                        "oracle")
+    if raw.get("oracle"):
+        from rganet_reid.benchmark.oracle import ORACLES
+
+        if raw["oracle"] not in ORACLES or raw.get("model") or raw.get("weights"):
+            raise SpecError(f"{where}: entries[{index}] oracle must be one of {ORACLES}, "
+                            "without a model or weights")
+    label = str(raw.get("label") or raw.get("model") or raw.get("oracle")
+                or Path(str(raw["config"])).stem)
     config = (resolve_path(raw["config"], base_dir, f"{where}: entry {label!r} config")
               if raw.get("config") else None)
     weights = (resolve_path(raw["weights"], base_dir, f"{where}: entry {label!r} weights")
                if raw.get("weights") else None)
     overrides = parse_overrides(raw.get("overrides"), f"{where}: entry {label!r}")
     return Entry(label=label, config=config, model=raw.get("model") or None,
-                 overrides=overrides, weights=weights, sweep_keys=sweep_keys)
+                 overrides=overrides, weights=weights, sweep_keys=sweep_keys,
+                 oracle=raw.get("oracle") or None)
 
 
 def _expand_sweeps(raw: Any, base_dir: Path | None, fixed: Mapping[str, Any],
