@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
+from test_synthocc_generation import _hash_tree  # tests/data is on sys.path
 
 from rganet_reid.data.synthocc import SIZES, build_plan, load_manifest, mask_relpath
 from rganet_reid.data.synthocc import corpus as corpus_mod
@@ -16,11 +16,6 @@ from rganet_reid.data.synthocc.corpus import (
     corpus_records,
     ensure_corpus,
 )
-
-
-def _hash_tree(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")

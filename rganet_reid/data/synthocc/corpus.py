@@ -30,7 +30,7 @@ from rganet_reid.data.synthocc.appearance import Identity, sample_identity
 from rganet_reid.data.synthocc.camera import camera_canvas, sample_camera
 from rganet_reid.data.synthocc.captions import caption
 from rganet_reid.data.synthocc.generate import _encode
-from rganet_reid.data.synthocc.protocols import MASK_DIR, mask_relpath, rng_for
+from rganet_reid.data.synthocc.protocols import MASK_DIR, mask_relpath, resolve_preset, rng_for
 from rganet_reid.data.synthocc.render import render_capture, sample_capture
 from rganet_reid.data.synthocc.writer import (
     GENERATOR_VERSION,
@@ -77,13 +77,7 @@ CORPUS_SIZES: dict[str, CorpusSize] = {
 
 def get_corpus_size(size: str | CorpusSize) -> CorpusSize:
     """A preset name (``tiny`` | ``default``) or a :class:`CorpusSize` passed through."""
-    if isinstance(size, CorpusSize):
-        return size
-    try:
-        return CORPUS_SIZES[size]
-    except KeyError:
-        raise ValueError(f"Unknown corpus size {size!r}; valid: {', '.join(CORPUS_SIZES)}"
-                         ) from None
+    return resolve_preset(size, CORPUS_SIZES, CorpusSize, "corpus size")
 
 
 def corpus_identities(size: str | CorpusSize, seed: int) -> dict[str, list[Identity]]:

@@ -98,15 +98,20 @@ SIZES: dict[str, SynthOccSize] = {
 }
 
 
-def get_size(size: str | SynthOccSize) -> SynthOccSize:
-    """Resolve a preset name (``tiny`` | ``demo`` | ``full``) or pass a custom size through."""
-    if isinstance(size, SynthOccSize):
+def resolve_preset(size, presets: dict, kind: type, what: str):
+    """``presets[size]`` for a preset name, ``size`` itself when it is a ``kind`` already."""
+    if isinstance(size, kind):
         return size
     try:
-        return SIZES[size]
+        return presets[size]
     except KeyError:
-        raise ValueError(f"Unknown SynthOcc size {size!r}; valid sizes: "
-                         f"{', '.join(SIZES)} (data.synthocc.size).") from None
+        raise ValueError(f"Unknown {what} {size!r}; valid sizes: {', '.join(presets)}."
+                         ) from None
+
+
+def get_size(size: str | SynthOccSize) -> SynthOccSize:
+    """Resolve a preset name (``tiny`` | ``demo`` | ``full``) or pass a custom size through."""
+    return resolve_preset(size, SIZES, SynthOccSize, "SynthOcc size (data.synthocc.size)")
 
 
 def rng_for(seed: int, stream: str, index: int) -> np.random.Generator:
