@@ -48,14 +48,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     import torch
 
-    from rganet_reid.data.synthocc import ensure_synthocc
     from rganet_reid.data.synthocc.corpus import ensure_corpus
     from rganet_reid.modeling.pretrained_weights import SHIPPED, pack_state_dict, write_shipped
-    from rganet_reid.pretrain.clip_bench import (
-        caption_retrieval,
-        load_contrastive_model,
-        prototype_miou,
-    )
+    from rganet_reid.pretrain.clip_bench import bench_weights, format_report
     from rganet_reid.pretrain.contrastive import ContrastiveSettings, pretrain_contrastive
     from rganet_reid.pretrain.vocabulary import used_token_ids
     from rganet_reid.utils.logging import setup_logging
@@ -83,22 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     log.info("Wrote %s (%.2f MB, %d token rows), sha256 %s", out, out.stat().st_size / 1e6,
              len(tokens), sha)
     t_total = time.monotonic() - t0
-    bench_model = load_contrastive_model(out, settings)
-    retrieval = {pool: caption_retrieval(bench_model, corpus, pooling=pool)
-                 for pool in ("gap", "person")}
-    miou = prototype_miou(bench_model, ensure_synthocc(args.root, "demo", 0))
+    bench = bench_weights(out, args.root, settings)
     report = {"file": str(out), "sha256": sha, "bytes": out.stat().st_size,
               "build_time_s": t_total, "corpus_time_s": t_corpus, "train": summary,
-              "retrieval": retrieval, "prototype_miou": miou, "settings": settings.to_dict(),
-              "threads": torch.get_num_threads()}
+              **bench, "settings": settings.to_dict(), "threads": torch.get_num_threads()}
     (log_dir / "summary.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
     log.info("Build wall time %.0f s (corpus %.0f s, pre-training %.0f s)", t_total, t_corpus,
              summary.get("time_s", 0.0))
-    for pool, r in retrieval.items():
-        log.info("Held-out caption -> image (%s pooling): R@1 %.1f  R@5 %.1f  R@10 %.1f  "
-                 "(%d images)", pool, r["R@1"], r["R@5"], r["R@10"], r["n"])
-    log.info("Raw prototypes on SynthOcc test images: mIoU %.1f  (%s)", miou["mIoU"],
-             ", ".join(f"{k[4:]} {v:.1f}" for k, v in miou.items() if k.startswith("IoU ")))
+    for line in format_report(bench):
+        log.info("%s", line)
     if out == SHIPPED["synthocc-clip"].path and sha != SHIPPED["synthocc-clip"].sha256:
         log.warning("The shipped file changed: set sha256=%r for synthocc-clip in "
                     "rganet_reid/modeling/pretrained_weights.py", sha)

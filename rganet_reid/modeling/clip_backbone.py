@@ -240,7 +240,10 @@ def load_clip_weights(model: open_clip.CLIP, arch: str, source: str) -> str:
 
 
 def tag_quick_gelu(arch: str, source: str) -> bool | None:
-    """QuickGELU setting the open_clip tag ``source`` was trained with; None if not a tag."""
+    """QuickGELU setting the open_clip or shipped tag ``source`` was trained with; None if
+    not a tag."""
+    if source in SHIPPED:
+        return SHIPPED[source].quick_gelu
     if not source or Path(source).expanduser().is_file():
         return None
     cfg = open_clip.get_pretrained_cfg(arch, source)

@@ -63,7 +63,7 @@ def build_rganet(cfg: CfgNode, num_classes: int) -> RGANet:
             "Random CLIP weights with regions=rgm: the text prototypes carry no meaning for "
             "untrained image features (measured on SynthOcc: the masks collapse to background "
             "and every region feature equals the global one). Load CLIP weights, or offline "
-            "use model.pretrained synthocc-parts (part-aligned pre-training on SynthOcc)."
+            "use model.pretrained synthocc-clip (the shipped tiny CLIP pre-trained on SynthOcc)."
         )
 
     prompt = None

@@ -49,6 +49,7 @@ class ShippedWeights:
     filename: str  # inside WEIGHTS_DIR
     sha256: str
     rebuild: str  # the command that rebuilds the file from scratch
+    quick_gelu: bool = False  # the activation the weights were trained with
 
     @property
     def path(self) -> Path:
@@ -60,7 +61,7 @@ SHIPPED: dict[str, ShippedWeights] = {
         ShippedWeights(
             tag="synthocc-clip", arch="RGANet-Tiny-ViT",
             filename="RGANet-Tiny-ViT-synthocc-clip.safetensors",
-            sha256="0" * 64,
+            sha256="1814ed25c17f16d42d3ea95773036fd162c50520fd93a814a086cab5a71a4970",
             rebuild="python tools/build_synthocc_clip.py",
         ),
     )

@@ -38,7 +38,8 @@ def load_contrastive_model(weights: str | Path, settings: ContrastiveSettings | 
     settings = settings or ContrastiveSettings()
     if str(weights) in SHIPPED:
         weights = verified_path(SHIPPED[str(weights)], settings.arch)
-    clip = create_clip(settings.arch, (settings.ship_height, settings.ship_width))
+    clip = create_clip(settings.arch, (settings.ship_height, settings.ship_width),
+                       quick_gelu=settings.quick_gelu)
     state, extras, _ = read_shipped(weights, clip.token_embedding.num_embeddings)
     load_clip_state_dict(clip, state, origin=str(weights))
     model = ContrastivePartCLIP(clip, open_clip.get_tokenizer(settings.arch), settings.template,
@@ -118,3 +119,29 @@ def prototype_miou(model: ContrastivePartCLIP, dataset_dir, folders: tuple[str, 
     names = ("background", "head", "upper body", "lower body", "feet")
     return {"mIoU": float(iou.mean()), **{f"IoU {n}": float(v) for n, v in zip(names, iou)},
             "n": len(data)}
+
+
+def bench_weights(weights: str | Path, root: str | Path,
+                  settings: ContrastiveSettings | None = None) -> dict:
+    """Everything this module measures for ``weights`` (a shipped tag or file), on the corpus
+    and the SynthOcc demo dataset under ``root`` (generated if missing)."""
+    from rganet_reid.data.synthocc import ensure_synthocc
+    from rganet_reid.data.synthocc.corpus import ensure_corpus
+
+    settings = settings or ContrastiveSettings()
+    model = load_contrastive_model(weights, settings)
+    corpus = ensure_corpus(root, settings.corpus_size, settings.corpus_seed)
+    return {"retrieval": {pool: caption_retrieval(model, corpus, pooling=pool)
+                          for pool in ("gap", "person")},
+            "prototype_miou": prototype_miou(model, ensure_synthocc(root, "demo", 0))}
+
+
+def format_report(report: dict) -> list[str]:
+    """Human-readable lines of :func:`bench_weights`' result."""
+    lines = [f"Held-out caption -> image ({pool} pooling): R@1 {r['R@1']:.1f}  R@5 "
+             f"{r['R@5']:.1f}  R@10 {r['R@10']:.1f}  ({r['n']} images)"
+             for pool, r in report["retrieval"].items()]
+    miou = report["prototype_miou"]
+    parts = ", ".join(f"{k[4:]} {v:.1f}" for k, v in miou.items() if k.startswith("IoU "))
+    lines.append(f"Raw prototypes on SynthOcc test images: mIoU {miou['mIoU']:.1f}  ({parts})")
+    return lines

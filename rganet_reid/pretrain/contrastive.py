@@ -57,7 +57,7 @@ class ContrastiveSettings:
     corpus_size: str = "default"
     corpus_seed: int = 0
     seed: int = 0
-    epochs: int = 2  # sized to a shared, loaded 2-core CPU; more epochs give better weights
+    epochs: int = 1  # sized to a shared, loaded 2-core CPU; more epochs give better weights
     batch_size: int = 64
     lr: float = 5e-4  # AdamW, linear warm-up then cosine decay to 0 (1e-3 collapsed: chance)
     warmup_steps: int = 30
@@ -65,6 +65,7 @@ class ContrastiveSettings:
     seg_weight: float = 1.0  # weight of the dense part-alignment term (Eq. 3)
     gamma: float = 20.0  # γ of Eq. 1
     template: str = "a [CLASS] part of a person."
+    quick_gelu: bool = False  # GELU (registered with the shipped tag; RGANet follows it)
     # pre-training input size: half the ReID size, 4x fewer patch tokens, ~4x cheaper per
     # image on a CPU; the position embedding is resampled to the shipped size when exported
     height: int = 64
@@ -148,7 +149,8 @@ class ContrastivePartCLIP(nn.Module):
 
 def build_contrastive_model(settings: ContrastiveSettings) -> ContrastivePartCLIP:
     """A fresh (seeded by the caller) tiny CLIP wrapped for contrastive pre-training."""
-    clip = create_clip(settings.arch, (settings.height, settings.width))
+    clip = create_clip(settings.arch, (settings.height, settings.width),
+                       quick_gelu=settings.quick_gelu)
     return ContrastivePartCLIP(clip, open_clip.get_tokenizer(settings.arch), settings.template,
                                settings.gamma)
 
