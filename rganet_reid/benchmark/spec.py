@@ -255,8 +255,8 @@ def _entry(raw: Any, index: int, base_dir: Path | None, where: str,
         raise SpecError(f"{where}: entries[{index}] has unknown keys {sorted(unknown)}; "
                         f"valid: {sorted(_ENTRY_KEYS)}")
     if not raw.get("config") and not raw.get("model") and not raw.get("oracle"):
-        raise SpecError(f"{where}: entries[{index}] needs a config file, a model name or an "
-                        "oracle")
+        raise SpecError(f"{where}: entries[{index}] needs a config file or a model name "
+                        "(or an oracle)")
     if raw.get("oracle"):
         from rganet_reid.benchmark.oracle import ORACLES
 
