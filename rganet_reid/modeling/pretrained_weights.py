@@ -61,7 +61,7 @@ SHIPPED: dict[str, ShippedWeights] = {
         ShippedWeights(
             tag="synthocc-clip", arch="RGANet-Tiny-ViT",
             filename="RGANet-Tiny-ViT-synthocc-clip.safetensors",
-            sha256="1814ed25c17f16d42d3ea95773036fd162c50520fd93a814a086cab5a71a4970",
+            sha256="25127e7b1c948f650bfe30f5ccd6c25e84d00dd7cc423dfe25b0e8b8d77a775b",
             rebuild="python tools/build_synthocc_clip.py",
         ),
     )

@@ -57,7 +57,7 @@ class ContrastiveSettings:
     corpus_size: str = "default"
     corpus_seed: int = 0
     seed: int = 0
-    epochs: int = 1  # sized to a shared, loaded 2-core CPU; more epochs give better weights
+    epochs: int = 3  # sized to a shared, loaded 2-core CPU; more epochs give better weights
     batch_size: int = 64
     lr: float = 5e-4  # AdamW, linear warm-up then cosine decay to 0 (1e-3 collapsed: chance)
     warmup_steps: int = 30
