@@ -20,6 +20,8 @@ TORCHREID_RUNTIME_DEPS = [
     "gdown>=4.0",
 ]
 
+ONNX_DEPS = ["onnx>=1.16", "onnxruntime>=1.18", "onnxscript>=0.2"]
+
 setup(
     name="rganet-reid",
     version="0.1.0",
@@ -52,7 +54,10 @@ setup(
         *TORCHREID_RUNTIME_DEPS,
     ],
     extras_require={
-        "dev": ["pytest>=7", "ruff>=0.4"],
+        # rganet-export / the extractor's ONNX backend: the exporter (torch.onnx with dynamo
+        # needs onnxscript), onnx's checker, onnxruntime
+        "onnx": ONNX_DEPS,
+        "dev": ["pytest>=7", "ruff>=0.4", *ONNX_DEPS],
         # faiss-gpu provides the same `faiss` module; install it instead of faiss-cpu on GPU hosts.
         "gpu": ["faiss-gpu>=1.7.4"],
     },
@@ -60,6 +65,8 @@ setup(
         "console_scripts": [
             "rganet-main=rganet_reid.cli.main:main",
             "rganet-benchmark=rganet_reid.benchmark.cli:main",
+            "rganet-search=rganet_reid.cli.search:main",
+            "rganet-export=rganet_reid.cli.export:main",
         ],
     },
     classifiers=[

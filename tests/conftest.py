@@ -9,6 +9,8 @@ import torch  # noqa: E402
 
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
+from inference_runs import osnet_run, rganet_run  # noqa: E402, F401  (tiny run folders)
+
 
 @pytest.fixture(scope="session")
 def synthocc_root(tmp_path_factory):

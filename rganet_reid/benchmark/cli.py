@@ -29,9 +29,19 @@ import shlex
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from rganet_reid.benchmark.protocols import PROTOCOLS, check_protocols
+from rganet_reid.benchmark.spec import (
+    SHAPES,
+    BenchmarkSpec,
+    Entry,
+    SpecError,
+    ThroughputSettings,
+)
+from rganet_reid.benchmark.spec_file import check_budget, load_spec, resolve_path, validate_entries
 
 logger = logging.getLogger("rganet_reid.benchmark")
 
@@ -39,8 +49,6 @@ DEFAULT_PROTOCOLS = ("synthocc_occluded", "synthocc_partial", "synthocc_holistic
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from rganet_reid.benchmark.spec import PROTOCOLS, SHAPES
-
     p = argparse.ArgumentParser(
         prog="rganet-benchmark", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -79,8 +87,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _parse_weights(items: Sequence[str]) -> dict[str, str]:
-    from rganet_reid.benchmark.spec import SpecError
-
     out = {}
     for item in items:
         label, sep, path = item.partition("=")
@@ -91,7 +97,6 @@ def _parse_weights(items: Sequence[str]) -> dict[str, str]:
 
 
 def _parse_opts(opts: Sequence[str]) -> dict[str, Any]:
-    from rganet_reid.benchmark.spec import SpecError
     from rganet_reid.config.loader import parse_value
 
     opts = [o for o in opts if o != "--"]
@@ -109,16 +114,57 @@ def _split_trailing(tokens: Sequence[str]) -> tuple[list[str], list[str]]:
     return list(tokens), []
 
 
-def specs_from_args(args: argparse.Namespace):
-    """The specs to run, with the command line's seeds, budget, throughput and overrides."""
-    from rganet_reid.benchmark.spec import (
-        ThroughputSettings,
-        check_budget,
-        load_spec,
-        spec_from_models,
-        validate_entries,
-    )
+def entry_from_token(token: str, weights: Mapping[str, str] | None = None) -> Entry:
+    """A command-line model: a ``*.yaml`` config path, or a model name (torchreid/RGANet)."""
+    weights = weights or {}
+    label = token
+    config = None
+    if token.endswith((".yaml", ".yml")):
+        config = resolve_path(token, None, "model config")
+        label = config.stem
+    path = resolve_path(weights[label], None, f"weights of {label}") if label in weights else None
+    return Entry(label=label, config=config, model=None if config else token, weights=path)
 
+
+def spec_from_models(
+    models: Sequence[str],
+    protocols: Sequence[str],
+    *,
+    name: str = "leaderboard",
+    shape: str = "leaderboard",
+    seeds: Sequence[int] = (1,),
+    budget: Mapping[str, float] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    base_config: str | Path | None = None,
+    weights: Mapping[str, str] | None = None,
+    throughput: ThroughputSettings | None = None,
+    metrics: Sequence[str] = ("rank1", "mAP"),
+) -> BenchmarkSpec:
+    """A spec from a command-line list of models (config paths or model names)."""
+    where = "command line"
+    if shape not in SHAPES or shape == "sweep":
+        raise SpecError(f"{where}: --shape must be one of {[s for s in SHAPES if s != 'sweep']}"
+                        " (sweeps need a spec file)")
+    entries = [entry_from_token(m, weights) for m in models]
+    if not entries:
+        raise SpecError(f"{where}: name at least one model (--models)")
+    unknown = set(weights or {}) - {e.label for e in entries}
+    if unknown:
+        raise SpecError(f"{where}: --weights for unknown model(s) {sorted(unknown)}")
+    spec = BenchmarkSpec(
+        name=name, shape=shape, protocols=check_protocols(list(protocols), where),
+        entries=tuple(entries), title=name, seeds=tuple(seeds),
+        budget=check_budget(dict(budget or {}), where),
+        base_config=resolve_path(base_config, None, "--base-config") if base_config else None,
+        overrides=dict(overrides or {}), throughput=throughput or ThroughputSettings(),
+        metrics=tuple(metrics),
+    )
+    validate_entries(spec.entries, spec.fixed_overrides(), where)
+    return spec
+
+
+def specs_from_args(args: argparse.Namespace) -> list[BenchmarkSpec]:
+    """The specs to run, with the command line's seeds, budget, throughput and overrides."""
     items, trailing = _split_trailing(args.spec or args.models)
     extra = _parse_opts([*trailing, *(args.opts or [])])
     budget = {k: v for k, v in (("max_epoch", args.max_epoch), ("max_time", args.max_time))
@@ -200,7 +246,6 @@ def update_readme(readme: Path, tables: Sequence, figures: dict[str, Path]) -> N
 def main(argv: Sequence[str] | None = None) -> int:
     from rganet_reid.benchmark.leaderboard import LeaderboardError
     from rganet_reid.benchmark.runner import BenchmarkRunError, plan_runs, run_benchmark
-    from rganet_reid.benchmark.spec import SpecError
     from rganet_reid.benchmark.tables import ReadmeError, to_terminal
     from rganet_reid.cli.main import report_user_error, user_errors
     from rganet_reid.utils.logging import setup_logging

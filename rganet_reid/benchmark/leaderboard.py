@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from rganet_reid.benchmark.protocols import PROTOCOLS
 from rganet_reid.benchmark.runner import BENCH_FILE, RUN_FORMAT
-from rganet_reid.benchmark.spec import PROTOCOLS
 
 logger = logging.getLogger(__name__)
 

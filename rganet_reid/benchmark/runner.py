@@ -37,20 +37,14 @@ from typing import Any
 import torch
 from yacs.config import CfgNode
 
-from rganet_reid.benchmark.spec import (
-    PROTOCOLS,
-    SOFTMAX_ONLY_MODELS,
-    BenchmarkSpec,
-    Entry,
-    ThroughputSettings,
-    nest,
-    slugify,
-)
+from rganet_reid.benchmark.protocols import PROTOCOLS
+from rganet_reid.benchmark.spec import BenchmarkSpec, Entry, ThroughputSettings, slugify
 from rganet_reid.benchmark.throughput import (
     count_parameters,
     measure_inference,
     training_throughput,
 )
+from rganet_reid.config.keys import get_key, set_key
 from rganet_reid.utils.io import write_json_atomic
 from rganet_reid.utils.locking import exclusive
 
@@ -60,6 +54,10 @@ BENCH_FILE = "bench.json"
 RUN_FORMAT = "rganet-benchmark-run"
 RUN_FORMAT_VERSION = 1
 MODES = ("train", "evaluate")
+
+#: torchreid built-ins whose training output only supports ``loss='softmax'`` in torchreid's
+#: model zoo recipe (PCB's part classifiers); model-name entries for them default to softmax.
+SOFTMAX_ONLY_MODELS: frozenset[str] = frozenset({"pcb_p4", "pcb_p6"})
 
 #: Config values recorded with every run; table shapes read their columns from these.
 DESCRIPTOR_KEYS: tuple[str, ...] = (
@@ -92,14 +90,8 @@ class RunPlan:
 
     def descriptor(self) -> dict[str, Any]:
         """The config values table shapes read (Table V/VI columns, swept values ...)."""
-        return {k: cfg_get(self.cfg, k) for k in (*DESCRIPTOR_KEYS, *self.entry.sweep_keys)}
-
-
-def cfg_get(cfg: CfgNode, key: str) -> Any:
-    node: Any = cfg
-    for part in key.split("."):
-        node = node[part]
-    return list(node) if isinstance(node, (list, tuple)) else node
+        values = {k: get_key(self.cfg, k) for k in (*DESCRIPTOR_KEYS, *self.entry.sweep_keys)}
+        return {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in values.items()}
 
 
 def default_loss(model_name: str) -> str:
@@ -116,7 +108,6 @@ def build_run_config(spec: BenchmarkSpec, entry: Entry, protocols: tuple[str, ..
     """defaults → entry config (or the spec's base config) → model name → entry overrides →
     shared overrides + budget → protocol data → seed, run folder, data root, weights."""
     from rganet_reid.config import load_config
-    from rganet_reid.config.loader import merge_dict
 
     cfg = load_config(entry.config or spec.base_config or None, freeze=False)
     if entry.oracle:  # no model: the name keeps its runs apart from every model's
@@ -125,8 +116,10 @@ def build_run_config(spec: BenchmarkSpec, entry: Entry, protocols: tuple[str, ..
         cfg.model.name = entry.model
         if entry.config is None and "loss.name" not in entry.overrides:
             cfg.loss.name = default_loss(entry.model)
-    merge_dict(cfg, nest(entry.overrides), f"overrides of entry {entry.label!r}")
-    merge_dict(cfg, nest(spec.fixed_overrides()), f"shared overrides of spec {spec.name!r}")
+    for source, overrides in ((f"overrides of entry {entry.label!r}", entry.overrides),
+                              (f"shared overrides of spec {spec.name!r}", spec.fixed_overrides())):
+        for key, value in overrides.items():
+            set_key(cfg, key, value, source)
     sources = {PROTOCOLS[p].sources for p in protocols}
     if len(sources) != 1:
         raise ValueError(f"Protocols {protocols} do not share their training data")
@@ -148,11 +141,7 @@ def config_hash(cfg: CfgNode) -> str:
     clone = cfg.clone()
     clone.defrost()
     for key in _HASH_IGNORED:
-        *parents, leaf = key.split(".")
-        node = clone
-        for part in parents:
-            node = node[part]
-        node[leaf] = type(node[leaf])()
+        set_key(clone, key, type(get_key(clone, key))(), "config_hash")
     return hashlib.sha1(clone.dump().encode("utf-8")).hexdigest()[:16]
 
 
@@ -370,11 +359,7 @@ def _with(cfg: CfgNode, values: dict[str, Any]) -> CfgNode:
     clone = cfg.clone()
     clone.defrost()
     for key, value in values.items():
-        *parents, leaf = key.split(".")
-        node = clone
-        for part in parents:
-            node = node[part]
-        node[leaf] = value
+        set_key(clone, key, value, "the benchmark runner")
     clone.freeze()
     return clone
 

@@ -21,7 +21,9 @@ from typing import Any
 from tabulate import tabulate
 
 from rganet_reid.benchmark.leaderboard import METRIC_KEYS, MergedRow, Stat
-from rganet_reid.benchmark.spec import PROTOCOLS, SWEEP_SYMBOLS, BenchmarkSpec
+from rganet_reid.benchmark.protocols import PROTOCOLS
+from rganet_reid.benchmark.spec import BenchmarkSpec
+from rganet_reid.benchmark.sweeps import SWEEP_SYMBOLS
 
 COLUMN_KINDS = ("text", "int", "check", "stat")
 METRIC_HEADERS = {"rank1": "R1", "rank3": "R3", "rank5": "R5", "rank10": "R10", "mAP": "mAP",
@@ -321,46 +323,6 @@ def write_table(table: Table, out_dir: str | Path) -> dict[str, Path]:
         path.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
         paths[ext] = path
     return paths
-
-
-# ---------------------------------------------------------------------------- readers
-def table_from_json(text: str) -> Table:
-    """Inverse of :func:`to_json`."""
-    data = json.loads(text)
-    columns = [Column(c["key"], c["header"], c["kind"], c.get("digits", 1))
-               for c in data["columns"]]
-    kinds = {c.key: c.kind for c in columns}
-    rows = [{k: (Stat(v["mean"], v["std"], v["n"]) if kinds.get(k) == "stat" and v is not None
-                 else v) for k, v in row.items()} for row in data["rows"]]
-    return Table(data["name"], data["title"], data["shape"], columns, rows,
-                 list(data.get("notes", [])), dict(data.get("meta", {})))
-
-
-def read_csv(text: str) -> list[dict[str, str]]:
-    """Rows of a CSV written by :func:`to_csv` (strings, as written)."""
-    return list(csv.DictReader(io.StringIO(text)))
-
-
-def parse_stat(cell: str) -> tuple[float, float | None] | None:
-    """``"71.6 ± 0.3"`` → ``(71.6, 0.3)``, ``"71.6"`` → ``(71.6, None)``, ``"-"`` → None."""
-    cell = cell.strip()
-    if cell in ("-", ""):
-        return None
-    mean, _, std = cell.partition(PM.strip())
-    return float(mean), (float(std) if std.strip() else None)
-
-
-def parse_markdown(text: str) -> tuple[list[str], list[list[str]]]:
-    """Headers and cell texts of the first GitHub Markdown table in ``text``."""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("|")]
-    if len(lines) < 2:
-        raise ValueError("no Markdown table found")
-
-    def cells(line: str) -> list[str]:
-        parts = re.split(r"(?<!\\)\|", line.strip()[1:-1])
-        return [p.strip().replace("\\|", "|") for p in parts]
-
-    return cells(lines[0]), [cells(ln) for ln in lines[2:]]
 
 
 # ---------------------------------------------------------------------------- README

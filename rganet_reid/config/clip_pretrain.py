@@ -1,7 +1,7 @@
 """The ``clip_pretrain`` section: part-aligned CLIP pre-training on SynthOcc.
 
-Used when ``model.pretrained`` is the local tag ``synthocc-parts``
-(:mod:`rganet_reid.pretrain.local_weights`): the offline stand-in for CLIP weights. The image
+Used when ``model.pretrained`` is the local tag ``synthocc-parts`` (:data:`LOCAL_TAG`, built
+by :mod:`rganet_reid.pretrain.local_weights`): the offline stand-in for CLIP weights. The image
 tower of the CLIP architecture learns, from SynthOcc's training images and part masks only
 (no identity labels), to map each patch onto the frozen text tower's feature of the part it
 shows (Eq. 1 masks, Eq. 3 loss). Always with the paper's four parts; the weights are cached
@@ -11,6 +11,11 @@ under ``<data.root>/pretrained/`` and shared by every model and seed with the sa
 from __future__ import annotations
 
 from yacs.config import CfgNode as CN
+
+#: ``model.pretrained`` value that names these weights. Unlike a file or an open_clip tag it
+#: is *trained* on first use, so it is resolved before a model is built (by
+#: ``rganet_reid.engine.builder.resolve_model_weights``), never by the model factory.
+LOCAL_TAG = "synthocc-parts"
 
 
 def add_clip_pretrain_config(cfg: CN) -> None:

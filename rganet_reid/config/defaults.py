@@ -37,7 +37,6 @@ def get_default_config() -> CN:
 
     # ---------------------------------------------------------------- data
     _C.data = CN()
-    _C.data.type = "image"
     _C.data.root = "data"  # data root (git-ignored); SynthOcc is generated here
     _C.data.sources = ["synthocc_occluded"]
     _C.data.targets = ["synthocc_occluded"]
@@ -69,6 +68,10 @@ def get_default_config() -> CN:
     _C.cuhk03.labeled_images = False
     _C.cuhk03.classic_split = False
     _C.cuhk03.use_metric_cuhk03 = False
+    _C.msmt17 = CN()
+    # Which MSMT17 release to read: "auto" (the one data.root holds; V1 when it holds both),
+    # "v1" or "v2".
+    _C.msmt17.version = "auto"
 
     # ---------------------------------------------------------------- sampler
     _C.sampler = CN()
@@ -83,7 +86,6 @@ def get_default_config() -> CN:
     _C.train.lr = 3.5e-4
     _C.train.weight_decay = 5e-4
     _C.train.max_epoch = 60
-    _C.train.start_epoch = 0
     _C.train.batch_size = 64
     _C.train.fixbase_epoch = 0
     _C.train.open_layers = ["classifier"]
@@ -93,7 +95,6 @@ def get_default_config() -> CN:
     _C.train.lr_scheduler = "multi_step"  # multi_step | single_step | cosine
     _C.train.stepsize = [20]
     _C.train.gamma = 0.1
-    _C.train.warmup_epochs = 0
     _C.train.print_freq = 20
     _C.train.max_time = 0.0  # wall-time budget in seconds for training (0 = none)
     _C.train.checkpoint_freq = 1  # save a resumable checkpoint every N epochs
@@ -130,8 +131,11 @@ def get_default_config() -> CN:
     _C.test.eval_freq = -1  # evaluate every N epochs during training (-1: only at the end)
     _C.test.start_eval = 0
     _C.test.rerank = False
+    # Rank-list figures (paper Fig. 5 form) at each evaluation, in <save_dir>/visrank/:
+    # test.visrank_queries random queries (with a correct match) beside their top-k.
     _C.test.visrank = False
     _C.test.visrank_topk = 10
+    _C.test.visrank_queries = 8
 
     add_rganet_config(_C)
     add_retrieval_config(_C)

@@ -7,7 +7,6 @@ unknown key is an error that names the key, the file it came from and the closes
 from __future__ import annotations
 
 import ast
-import difflib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,9 @@ import yaml
 from yacs.config import CfgNode as CN
 
 from rganet_reid.config.defaults import get_default_config
+from rganet_reid.config.keys import ConfigError, coerce, set_key, unknown_key_error
 
 BASE_KEY = "_BASE_"
-
-
-class ConfigError(ValueError):
-    """A configuration file or override does not fit the defaults."""
 
 
 def read_yaml_mapping(path: str | Path, error: type[Exception] = ConfigError,
@@ -83,47 +79,6 @@ def _deep_update(dst: dict, src: Mapping) -> None:
             dst[key] = value
 
 
-def _valid_keys(node: CN, prefix: str = "") -> list[str]:
-    keys = []
-    for k, v in node.items():
-        full = f"{prefix}{k}"
-        keys.append(full)
-        if isinstance(v, CN):
-            keys.extend(_valid_keys(v, full + "."))
-    return keys
-
-
-def _unknown_key_error(cfg: CN, full_key: str, source: str) -> ConfigError:
-    close = difflib.get_close_matches(full_key, _valid_keys(cfg), n=3, cutoff=0.6)
-    hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    return ConfigError(f"Unknown config key '{full_key}' in {source}.{hint}")
-
-
-def _coerce(value: Any, default: Any, full_key: str, source: str) -> Any:
-    """Coerce ``value`` to the type of ``default`` (int→float allowed, tuples→lists)."""
-    if isinstance(default, bool):
-        if isinstance(value, bool):
-            return value
-    elif isinstance(default, float) and isinstance(value, (int, float)) and not isinstance(
-        value, bool
-    ):
-        return float(value)
-    elif isinstance(default, (list, tuple)) and isinstance(value, (list, tuple)):
-        return list(value)
-    elif isinstance(default, (list, tuple)) and isinstance(value, str):
-        return [value]  # "-s market1501" style single name for a list key
-    elif isinstance(default, str) and isinstance(value, str):
-        return value
-    elif isinstance(default, int) and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    elif default is None:
-        return value
-    raise ConfigError(
-        f"Config key '{full_key}' in {source} expects {type(default).__name__} "
-        f"(default {default!r}), got {type(value).__name__} {value!r}."
-    )
-
-
 def merge_dict(
     cfg: CN, data: Mapping, source: str, prefix: str = "", root: CN | None = None
 ) -> None:
@@ -133,7 +88,7 @@ def merge_dict(
         full_key = f"{prefix}{key}"
         where = str(getattr(data, "origin", source))
         if key not in cfg:
-            raise _unknown_key_error(root, full_key, where)
+            raise unknown_key_error(root, full_key, where)
         current = cfg[key]
         if isinstance(current, CN):
             if not isinstance(value, Mapping):
@@ -141,7 +96,7 @@ def merge_dict(
                                   f"expected a mapping, got {value!r}.")
             merge_dict(current, value, source, full_key + ".", root)
         else:
-            cfg[key] = _coerce(value, current, full_key, where)
+            cfg[key] = coerce(value, current, full_key, where)
 
 
 def parse_value(text: str) -> Any:
@@ -159,15 +114,7 @@ def merge_opts(cfg: CN, opts: Sequence[str]) -> None:
     if len(opts) % 2:
         raise ConfigError(f"Command-line overrides must be KEY VALUE pairs, got {list(opts)}")
     for key, raw in zip(opts[0::2], opts[1::2]):
-        node = cfg
-        parts = key.split(".")
-        for part in parts[:-1]:
-            if part not in node or not isinstance(node[part], CN):
-                raise _unknown_key_error(cfg, key, "the command line")
-            node = node[part]
-        if parts[-1] not in node:
-            raise _unknown_key_error(cfg, key, "the command line")
-        node[parts[-1]] = _coerce(parse_value(raw), node[parts[-1]], key, "the command line")
+        set_key(cfg, key, parse_value(raw), "the command line")
 
 
 def load_config(

@@ -1,6 +1,6 @@
 """The ``retrieval`` configuration section: streaming evaluation and the gallery index.
 
-Keys map onto :func:`rganet_reid.evaluation.evaluate_retrieval` and
+Keys map onto :class:`rganet_reid.evaluation.RetrievalSettings` (``from_config``) and
 :class:`rganet_reid.evaluation.index.GalleryIndex` (see docs/retrieval.md).
 """
 
@@ -24,12 +24,17 @@ def add_retrieval_config(cfg: CN) -> None:
     # | "index" (FAISS candidates re-scored exactly; approximate, for MSMT17 scale and beyond).
     cfg.retrieval.rerank_neighbours = "exact"
 
-    # ---- gallery index (FAISS) for galleries beyond memory and for serving
+    # ---- gallery index (FAISS): how the index of rerank_neighbours "index" (and of
+    # tools/bench_retrieval.py) is built and searched; see evaluation/index.py.
     cfg.retrieval.index = CN()
-    # "flat": exact inner-product search | "ivf": IVF-Flat | "hnsw": HNSW graph.
-    cfg.retrieval.index.type = "flat"
+    # "flat": exact inner-product search | "ivf": IVF-Flat | "hnsw": HNSW graph | any FAISS
+    # index_factory string.
+    cfg.retrieval.index.type = "ivf"
+    # What FAISS searches: "global" (normalised global features; 1/(N+1) of the memory) or
+    # "fused" (the Eq. 10 embedding; best candidate recall).
+    cfg.retrieval.index.search_vectors = "global"
     # Candidates per query from the FAISS search, re-scored exactly with Eq. 10.
-    cfg.retrieval.index.candidates = 100
+    cfg.retrieval.index.candidates = 64
     cfg.retrieval.index.nlist = 0  # IVF lists; 0 = 4 * sqrt(gallery size)
     cfg.retrieval.index.nprobe = 32  # IVF lists visited per query
     cfg.retrieval.index.hnsw_m = 32  # HNSW graph degree

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rganet_reid.data.sample_dataset import ReIDSampleDataset
 from rganet_reid.data.synthocc.corpus import corpus_records
-from rganet_reid.data.synthocc.protocols import mask_relpath
+from rganet_reid.data.synthocc.protocols import mask_file
 
 
 class CaptionDataset(ReIDSampleDataset):
@@ -30,7 +30,7 @@ class CaptionDataset(ReIDSampleDataset):
         root = Path(corpus_dir)
         records = corpus_records(root, split)
         super().__init__([(root / rel, rec["id"], rec["cam"], 0) for rel, rec in records],
-                         transform, [root / mask_relpath(rel) for rel, _ in records])
+                         transform, [mask_file(root, rel) for rel, _ in records])
         self.captions = [rec["caption"] for _, rec in records]
 
     def __getitem__(self, index: int) -> dict:

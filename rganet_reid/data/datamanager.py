@@ -47,6 +47,7 @@ def dataset_kwargs(cfg: CfgNode) -> dict:
         "market1501_500k": cfg.market1501.use_500k_distractors,
         "cuhk03_labeled": cfg.cuhk03.labeled_images,
         "cuhk03_classic_split": cfg.cuhk03.classic_split,
+        "msmt17_version": cfg.msmt17.version,
         "synthocc_size": cfg.data.synthocc.size,
         "synthocc_seed": cfg.data.synthocc.seed,
         "mask_root": cfg.data.mask_root,
@@ -71,9 +72,6 @@ def _mask_paths(dataset, items: list, cfg: CfgNode) -> list[Path]:
             "data.mask_root to a folder of PNG label maps (see docs/datasets.md)."
         )
     return [mask_path_for(it[0], dataset.dataset_dir, mask_root) for it in items]
-
-
-
 
 
 class ReIDDataManager:
@@ -113,7 +111,6 @@ class ReIDDataManager:
             for ds in datasets:
                 mask_paths.extend(_mask_paths(ds, ds.train, cfg))
         combined = datasets[0] if len(datasets) == 1 else sum(datasets)
-        self.train_dataset = combined
         self.num_train_pids = combined.num_train_pids
         self.num_train_cams = combined.num_train_cams
         self.train_set = ReIDSampleDataset(combined.train, build_train_transform(cfg), mask_paths)
@@ -180,7 +177,3 @@ class ReIDDataManager:
             gallery_loader=self._test_loader(ds.gallery, cfg),
             eval_ranks=ranks,
         )
-
-    def fetch_test_loaders(self, name: str) -> tuple[DataLoader, DataLoader]:
-        split = self.test_splits[name]
-        return split.query_loader, split.gallery_loader

@@ -15,13 +15,15 @@ those come from an external parser and are stored as:
   (``head, upper body, lower body, foot`` for N = 4), so ``num_labels = N + 1``;
 * the **same height × width** as its image (the joint transforms resize both together).
 
-``tools/check_masks.py`` checks a whole mask folder against a dataset.
+:func:`mask_relpath` is the one place this path rule is written (the data manager, SynthOcc's
+writer and dataset, and the mask checker all go through it); :mod:`rganet_reid.data.mask_check`
+(``tools/check_masks.py``) checks a whole mask folder against a dataset.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -33,7 +35,7 @@ _LABEL_MODES = ("L", "P", "I;16", "I;16L", "I;16B", "I")
 class MaskError(ValueError):
     """A part mask is missing or does not satisfy the documented format.
 
-    ``category`` names the kind of problem in reports (``tools/check_masks.py``).
+    ``category`` names the kind of problem in reports (:mod:`rganet_reid.data.mask_check`).
     """
 
     category = "invalid"
@@ -63,11 +65,18 @@ class MaskLabelError(MaskError):
     category = "out-of-range"
 
 
+def mask_relpath(image_relpath: str | PurePath) -> PurePosixPath:
+    """The mask of an image, relative to the mask root: the image's path relative to the
+    dataset folder with the suffix replaced by ``.png`` (``query/0001_c1.jpg`` →
+    ``query/0001_c1.png``)."""
+    return PurePosixPath(image_relpath).with_suffix(MASK_SUFFIX)
+
+
 def mask_path_for(
     img_path: str | os.PathLike, dataset_dir: str | os.PathLike, mask_root: str | os.PathLike
 ) -> Path:
-    """The mask path of ``img_path``: its path relative to ``dataset_dir``, under ``mask_root``,
-    with a ``.png`` suffix.
+    """The mask path of ``img_path``: :func:`mask_relpath` of its path relative to
+    ``dataset_dir``, under ``mask_root``.
 
     Raises:
         ValueError: ``img_path`` does not lie below ``dataset_dir``.
@@ -81,7 +90,7 @@ def mask_path_for(
             f"Image {img} is not inside the dataset folder {base}; masks mirror the tree "
             "below dataset_dir, so its mask path is undefined."
         ) from None
-    return Path(mask_root) / rel.with_suffix(MASK_SUFFIX)
+    return Path(mask_root) / mask_relpath(rel)
 
 
 def image_hw(path: str | os.PathLike) -> tuple[int, int]:

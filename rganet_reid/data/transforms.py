@@ -48,19 +48,29 @@ def build_train_transform(cfg: CfgNode) -> v2.Compose:
         steps += [v2.Pad(cfg.data.pad, fill=0), v2.RandomCrop(size)]
     if "color_jitter" in cfg.data.transforms:
         steps.append(v2.ColorJitter(brightness=0.2, contrast=0.15, saturation=0, hue=0))
-    steps += [
-        v2.ToDtype(torch.float32, scale=True),
-        v2.Normalize(mean=cfg.data.norm_mean, std=cfg.data.norm_std),
-    ]
+    steps += build_input_normalize(cfg).transforms
     if "random_erase" in cfg.data.transforms:
         steps.append(JointRandomErasing(p=cfg.data.erase_prob, value=0))
     return v2.Compose(steps)
 
 
 def build_test_transform(cfg: CfgNode) -> v2.Compose:
-    """Evaluation transform: resize and normalise only."""
+    """Evaluation transform: :func:`build_test_resize` then :func:`build_input_normalize`."""
+    return v2.Compose([build_test_resize(cfg), *build_input_normalize(cfg).transforms])
+
+
+def build_test_resize(cfg: CfgNode) -> v2.Resize:
+    """The evaluation resize to ``data.height × data.width`` (uint8 in, uint8 out).
+
+    The inference backends (PyTorch and ONNX) resize with it on the host, then normalise
+    with :func:`build_input_normalize` (in the exported ONNX graph for the ONNX backend).
+    """
+    return v2.Resize((cfg.data.height, cfg.data.width), antialias=True)
+
+
+def build_input_normalize(cfg: CfgNode) -> v2.Compose:
+    """uint8 RGB → float32 in [0, 1] → ``(x − data.norm_mean) / data.norm_std``."""
     return v2.Compose([
-        v2.Resize((cfg.data.height, cfg.data.width), antialias=True),
         v2.ToDtype(torch.float32, scale=True),
         v2.Normalize(mean=cfg.data.norm_mean, std=cfg.data.norm_std),
     ])

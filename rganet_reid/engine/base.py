@@ -3,8 +3,9 @@
 ``ReIDEngine`` subclasses torchreid's ``Engine`` (so it is one of torchreid's engines and keeps
 ``register_model`` / ``get_model_names`` / ``update_lr`` …) and owns the loop:
 
-``run()`` → [``resume``] → ``before_train()`` → per epoch ``train_epoch()`` → per batch
-``forward_backward(data)`` → checkpoint / evaluate → final ``test()``.
+``run()`` → [``resume``] → ``before_train()`` → per epoch ``train_epoch()`` (the pass itself:
+:func:`rganet_reid.engine.loop.run_epoch`) → per batch ``train_step`` → ``forward_backward(data)``
+→ checkpoint / evaluate → final ``test()``.
 
 Subclasses override only the hooks: ``forward_backward`` (required), ``parse_data_for_train``,
 ``extract_features``, ``before_train``, ``extra_state`` / ``load_extra_state``.
@@ -21,7 +22,6 @@ import contextlib
 import json
 import logging
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -33,19 +33,21 @@ from tqdm import tqdm
 from yacs.config import CfgNode
 
 from rganet_reid.compat import torchreid_engine, torchreid_root
-from rganet_reid.engine.checkpoint import (
-    CheckpointError,
-    load_checkpoint,
-    rng_state,
-    save_checkpoint,
-    set_rng_state,
+from rganet_reid.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from rganet_reid.engine.features import AMP_DTYPES, amp_autocast, eval_features, finish_features
+from rganet_reid.engine.loop import run_epoch
+from rganet_reid.evaluation import (
+    FeatureSet,
+    RetrievalResult,
+    RetrievalSettings,
+    evaluate_retrieval,
 )
-from rganet_reid.evaluation import FeatureSet, RetrievalResult, evaluate_retrieval
 from rganet_reid.utils.io import write_json_atomic
+from rganet_reid.utils.rng import rng_state, set_rng_state
 
 logger = logging.getLogger(__name__)
 
-_AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+_AMP_DTYPES = AMP_DTYPES
 
 
 class ReIDEngine(torchreid_engine.Engine, abc.ABC):
@@ -98,17 +100,13 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
 
     @torch.no_grad()
     def extract_features(self, imgs: torch.Tensor) -> dict[str, torch.Tensor | None]:
-        """Eval-mode features of a batch: ``global_feat`` and optional region outputs."""
-        out = self.model(imgs)
-        if isinstance(out, dict):
-            return out
-        return {"global_feat": out}
+        """Eval-mode features of a batch: ``global_feat`` and optional region outputs
+        (:func:`rganet_reid.engine.features.eval_features`, shared with the extractor)."""
+        return eval_features(self.model, imgs)
 
     # ------------------------------------------------------------------ helpers
     def autocast(self) -> contextlib.AbstractContextManager:
-        if self.amp_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+        return amp_autocast(self.device, self.amp_dtype)
 
     def step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer | None = None) -> None:
         """Backward + optimizer step (with the fp16 grad scaler when enabled)."""
@@ -182,34 +180,24 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
             else:
                 utils.open_all_layers(self.model)
                 self.after_open_layers()
-        sums: dict[str, float] = defaultdict(float)
-        n_batches, n_images, t0 = 0, 0, time.monotonic()
-        bar = tqdm(self.train_loader, desc=f"epoch {epoch + 1}/{cfg.train.max_epoch}",
-                   leave=False, mininterval=2.0, dynamic_ncols=True)
-        for data in bar:
-            losses = self.forward_backward(data)
-            self.global_step += 1
-            n_batches += 1
-            n_images += len(data["pid"])
-            for k, v in losses.items():
-                sums[k] += v
-            if self.global_step % max(cfg.train.print_freq, 1) == 0:
-                for k, v in losses.items():
-                    self.writer_.add_scalar(f"train/{k}", v, self.global_step)
-                self.writer_.add_scalar("train/lr", self.get_current_lr(), self.global_step)
-            bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()}, refresh=False)
-            if self.out_of_time():
-                break
-        bar.close()
-        elapsed = time.monotonic() - t0
-        means = {k: v / max(n_batches, 1) for k, v in sums.items()}
-        record = {"epoch": epoch + 1, "lr": self.get_current_lr(), "time_s": elapsed,
-                  "images_per_s": n_images / max(elapsed, 1e-9), **means}
+        stats = run_epoch(self.train_loader, self.train_step,
+                          f"epoch {epoch + 1}/{cfg.train.max_epoch}", self.out_of_time)
+        record = stats.record(epoch + 1, lr=self.get_current_lr())
         self.history.append(record)
         logger.info("epoch %d/%d  %s  lr %.2e  %.1f img/s", epoch + 1, cfg.train.max_epoch,
-                    "  ".join(f"{k} {v:.4f}" for k, v in means.items()), record["lr"],
+                    "  ".join(f"{k} {v:.4f}" for k, v in stats.means.items()), record["lr"],
                     record["images_per_s"])
-        return means
+        return stats.means
+
+    def train_step(self, data: dict) -> dict[str, float]:
+        """:meth:`forward_backward` on one batch, counted and logged to TensorBoard."""
+        losses = self.forward_backward(data)
+        self.global_step += 1
+        if self.global_step % max(self.cfg.train.print_freq, 1) == 0:
+            for k, v in losses.items():
+                self.writer_.add_scalar(f"train/{k}", v, self.global_step)
+            self.writer_.add_scalar("train/lr", self.get_current_lr(), self.global_step)
+        return losses
 
     def after_open_layers(self) -> None:
         """Called after ``open_all_layers`` each epoch; re-freeze what must stay frozen."""
@@ -276,46 +264,31 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
     def extract(self, loader, items: list) -> FeatureSet:
         """Run :meth:`extract_features` over ``loader`` into a :class:`FeatureSet`."""
         self.set_model_mode("eval")
-        parts: dict[str, list[torch.Tensor]] = defaultdict(list)
+        batches = []
         for data in tqdm(loader, desc="extract", leave=False, mininterval=2.0):
             with self.autocast():
-                out = self.extract_features(data["img"].to(self.device, non_blocking=True))
-            for key in ("global_feat", "region_feats", "region_weights"):
-                if out.get(key) is not None:
-                    parts[key].append(out[key].float().cpu())
-        cat = {k: torch.cat(v) for k, v in parts.items()}
-        if self.cfg.test.normalize_feature:
-            cat["global_feat"] = nn.functional.normalize(cat["global_feat"], dim=-1)
+                batches.append(self.extract_features(data["img"].to(self.device,
+                                                                    non_blocking=True)))
+        cat = finish_features(batches, bool(self.cfg.test.normalize_feature))
         return FeatureSet(
             global_feats=cat["global_feat"],
             pids=np.asarray([it[1] for it in items], dtype=np.int64),
             camids=np.asarray([it[2] for it in items], dtype=np.int64),
-            region_feats=cat.get("region_feats"),
-            region_weights=cat.get("region_weights"),
+            region_feats=cat["region_feats"],
+            region_weights=cat["region_weights"],
         )
 
     def test(self, epoch: int | None = None, **_: Any) -> dict[str, dict[str, float]]:
         """Evaluate on every target dataset; logs a table, writes ``results.json``."""
         results: dict[str, dict[str, float]] = {}
+        settings = RetrievalSettings.from_config(self.cfg, device=self.device)
         for name, split in self.datamanager.test_splits.items():
             t0 = time.monotonic()
             query = self.extract(split.query_loader, split.query)
             gallery = self.extract(split.gallery_loader, split.gallery)
             extract_s = time.monotonic() - t0
             res: RetrievalResult = evaluate_retrieval(
-                query, gallery,
-                metric=self.cfg.test.dist_metric,
-                max_rank=max(max(split.eval_ranks), 10),
-                use_metric_cuhk03=self.cfg.cuhk03.use_metric_cuhk03,
-                device=self.device,
-                memory_budget_mb=self.cfg.retrieval.memory_budget_mb,
-                dtype=self.cfg.retrieval.dtype,
-                rerank=self.cfg.test.rerank,
-                rerank_k1=self.cfg.retrieval.rerank_k1,
-                rerank_k2=self.cfg.retrieval.rerank_k2,
-                rerank_lambda=self.cfg.retrieval.rerank_lambda,
-                rerank_neighbours=self.cfg.retrieval.rerank_neighbours,
-            )
+                query, gallery, settings, max_rank=max(max(split.eval_ranks), 10))
             # a rank past the gallery size retrieves the whole gallery: CMC at G
             metrics = {f"rank{r}": 100.0 * res.rank(min(r, len(res.cmc)))
                        for r in split.eval_ranks}
@@ -323,6 +296,8 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                            num_query=len(split.query), num_gallery=len(split.gallery),
                            num_valid_queries=res.num_valid_queries, extract_s=extract_s)
             results[name] = metrics
+            if self.cfg.test.visrank:
+                self.visualize_ranks(name, split, query, gallery, epoch)
             for key, value in metrics.items():
                 if key.startswith(("rank", "mAP", "mINP")) and epoch is not None:
                     self.writer_.add_scalar(f"test/{name}/{key}", value, epoch)
@@ -336,6 +311,29 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                           {"model": self.cfg.model.name, "epoch": epoch, "results": results})
         return results
 
+
+    def visualize_ranks(self, name: str, split, query: FeatureSet, gallery: FeatureSet,
+                        epoch: int | None = None) -> Path:
+        """``test.visrank``: rank lists of ``test.visrank_queries`` random queries (paper
+        Fig. 5 form, top ``test.visrank_topk``) → ``save_dir/visrank/<dataset>[_e<epoch>].png``.
+        """
+        from rganet_reid.visualization.ranklist import (
+            draw_ranklists,
+            pick_queries,
+            ranklists_from_features,
+        )
+
+        chosen = pick_queries(query, gallery, int(self.cfg.test.visrank_queries),
+                              seed=int(self.cfg.seed))
+        rows = ranklists_from_features(
+            query, gallery, [it[0] for it in split.query], [it[0] for it in split.gallery],
+            chosen, int(self.cfg.test.visrank_topk), metric=self.cfg.test.dist_metric)
+        suffix = f"_e{epoch}" if epoch is not None else ""
+        out = draw_ranklists(rows, self.save_dir / "visrank" / f"{name}{suffix}.png",
+                             title=f"{self.cfg.model.name} on {name}" + (
+                                 f", epoch {epoch}" if epoch is not None else ""))
+        logger.info("Rank lists of %d queries: %s", len(rows), out)
+        return out
 
 
 def results_table(results: dict[str, dict[str, float]], tablefmt: str = "github") -> str:

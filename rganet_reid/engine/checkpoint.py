@@ -3,82 +3,35 @@
 A checkpoint holds the model, optimizer and scheduler states, the epoch, every RNG state
 (Python, NumPy, torch CPU and CUDA) and the config it was trained with, so a run resumed from
 epoch k continues bit-for-bit like the uninterrupted run. Files are written to a temporary
-file in the same folder and renamed into place, so an interrupted save never leaves a broken
-checkpoint behind.
+file in the same folder and renamed into place (:func:`rganet_reid.utils.io.write_atomic`), so
+an interrupted save never leaves a broken checkpoint behind. The RNG states come from
+:mod:`rganet_reid.utils.rng`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
+
+from rganet_reid.utils.io import save_torch_atomic
 
 logger = logging.getLogger(__name__)
 
 FORMAT = "rganet-reid-checkpoint"
 FORMAT_VERSION = 1
 
+#: Tensors whose size is the number of training identities, for models that do not say
+#: (torchreid names its identity classifiers ``classifier``). A model names its own with a
+#: ``classifier_keys`` attribute (substrings of state-dict keys), e.g. RGANet's region heads.
+CLASSIFIER_KEYS: tuple[str, ...] = ("classifier",)
+
 
 class CheckpointError(RuntimeError):
     """A checkpoint is unreadable or does not belong to the model being built."""
-
-
-def rng_state() -> dict[str, Any]:
-    """Every RNG state a training run consumes, in a ``weights_only``-loadable form."""
-    np_name, np_keys, np_pos, np_has_gauss, np_gauss = np.random.get_state()
-    state = {
-        "python": random.getstate(),
-        "numpy": {
-            "name": np_name,
-            "keys": torch.from_numpy(np_keys.astype(np.int64)),
-            "pos": int(np_pos),
-            "has_gauss": int(np_has_gauss),
-            "cached_gaussian": float(np_gauss),
-        },
-        "torch": torch.get_rng_state(),
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: dict[str, Any]) -> None:
-    """Restore states saved by :func:`rng_state`."""
-    random.setstate(_as_tuple(state["python"]))
-    npst = state["numpy"]
-    np.random.set_state((npst["name"], npst["keys"].numpy().astype(np.uint32), npst["pos"],
-                         npst["has_gauss"], npst["cached_gaussian"]))
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def _as_tuple(obj: Any) -> Any:
-    return tuple(_as_tuple(x) for x in obj) if isinstance(obj, (list, tuple)) else obj
-
-
-def save_torch_atomic(path: str | Path, obj: Any) -> Path:
-    """``torch.save(obj)`` to ``path`` atomically (temp file, fsync, ``os.replace``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
@@ -115,15 +68,18 @@ def load_model_weights(
     model: nn.Module,
     path: str | Path,
     strict: bool = True,
-    tolerate: tuple[str, ...] = ("classifier", "region_heads.weight"),
+    tolerate: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """Load weights from ``path`` into ``model``; mismatching architecture is a clear error.
 
     ``strict=True``: every tensor must match by name and shape, except tensors whose name
     contains one of ``tolerate`` (identity classifiers, whose size is the number of training
-    identities). ``strict=False``: tensors matching by name and shape are loaded and the rest
+    identities; default: the model's ``classifier_keys``, else :data:`CLASSIFIER_KEYS`).
+    ``strict=False``: tensors matching by name and shape are loaded and the rest
     reported (torchreid's ``load_pretrained_weights`` behaviour). Returns the checkpoint dict.
     """
+    if tolerate is None:
+        tolerate = tuple(getattr(model, "classifier_keys", CLASSIFIER_KEYS))
     ckpt = load_checkpoint(path)
     state = extract_state_dict(ckpt)
     adapt = getattr(model, "adapt_to_state_dict", None)

@@ -15,14 +15,12 @@ region-weighted distance of Eq. 10.
 from __future__ import annotations
 
 import logging
-import time
-from collections import defaultdict
 from typing import Any
 
 import torch
-from tqdm import tqdm
 
 from rganet_reid.engine.base import ReIDEngine
+from rganet_reid.engine.loop import run_epoch
 from rganet_reid.engine.registry import ENGINES
 from rganet_reid.losses import build_loss, build_stage1_loss
 
@@ -30,7 +28,8 @@ logger = logging.getLogger(__name__)
 
 
 class RGANetEngine(ReIDEngine):
-    """Engine for ``loss.name = rganet`` (models from :func:`rganet_reid.modeling.build_rganet`)."""
+    """Engine of the RGANet models (:func:`rganet_reid.modeling.build_rganet`; ``loss.name``
+    rganet, Eq. 8)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -83,11 +82,6 @@ class RGANetEngine(ReIDEngine):
                 self.model.memory.alpha_threshold, means.get("alpha_mean", float("nan")))
         return means
 
-    @torch.no_grad()
-    def extract_features(self, imgs: torch.Tensor) -> dict[str, torch.Tensor | None]:
-        out = self.model(imgs)
-        return {key: out.get(key) for key in ("global_feat", "region_feats", "region_weights")}
-
     def extra_state(self) -> dict[str, Any]:
         return {"stage1_done": self.stage1_done, "stage1_history": list(self.stage1_history)}
 
@@ -137,27 +131,9 @@ class RGANetEngine(ReIDEngine):
         logger.info("Stage 1: learning %d prompt context vectors for %d epochs",
                     self.model.prompt.ctx.shape[0], epochs)
         for epoch in range(epochs):
-            sums: dict[str, float] = defaultdict(float)
-            n_batches, n_images, t0 = 0, 0, time.monotonic()
-            bar = tqdm(self.train_loader, desc=f"prompt {epoch + 1}/{epochs}", leave=False,
-                       mininterval=2.0, dynamic_ncols=True)
-            for data in bar:
-                imgs, pids = self.parse_data_for_train(data)
-                with self.autocast():
-                    outputs = self.model(imgs)
-                loss, terms = self.stage1_criterion(outputs, pids, self._masks(data))
-                self.step(loss, optimizer)
-                n_batches += 1
-                n_images += len(pids)
-                for k, v in terms.items():
-                    sums[k] += v
-                if self.out_of_time():
-                    break
-            bar.close()
-            elapsed = time.monotonic() - t0
-            record = {"epoch": epoch + 1, "time_s": elapsed,
-                      "images_per_s": n_images / max(elapsed, 1e-9),
-                      **{k: v / max(n_batches, 1) for k, v in sums.items()}}
+            stats = run_epoch(self.train_loader, lambda data: self.prompt_step(data, optimizer),
+                              f"prompt {epoch + 1}/{epochs}", self.out_of_time)
+            record = stats.record(epoch + 1)
             self.stage1_history.append(record)
             logger.info("prompt epoch %d/%d  loss_seg %.4f  %.1f img/s", epoch + 1, epochs,
                         record.get("loss_seg", float("nan")), record["images_per_s"])
@@ -165,6 +141,15 @@ class RGANetEngine(ReIDEngine):
                 logger.info("Wall-time budget reached during prompt learning.")
                 break
         return self.stage1_history
+
+    def prompt_step(self, data: dict, optimizer: torch.optim.Optimizer) -> dict[str, float]:
+        """One stage-1 step: L_seg (Eq. 3) on a batch, only the prompt context moves."""
+        imgs, pids = self.parse_data_for_train(data)
+        with self.autocast():
+            outputs = self.model(imgs)
+        loss, terms = self.stage1_criterion(outputs, pids, self._masks(data))
+        self.step(loss, optimizer)
+        return terms
 
     def _masks(self, data: dict) -> torch.Tensor:
         if "mask" not in data:

@@ -1,56 +1,47 @@
-"""Engine for torchreid's built-in models: label-smoothed ID loss + hard-mined triplet loss."""
+"""Engine for torchreid's built-in models: label-smoothed ID loss [+ hard-mined triplet loss].
+
+torchreid's ``ImageSoftmaxEngine`` / ``ImageTripletEngine`` recipe on this package's loop, with
+the losses of :mod:`rganet_reid.losses` (``id``, ``triplet``).
+"""
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
-
-from rganet_reid.compat import torchreid_losses
 from rganet_reid.engine.base import ReIDEngine
 from rganet_reid.engine.registry import ENGINES
-
-
-def id_loss(logits: torch.Tensor | list | tuple, pids: torch.Tensor, smooth: float) -> torch.Tensor:
-    """Cross-entropy with label smoothing; averaged over part classifiers (PCB) for a list."""
-    if isinstance(logits, (list, tuple)):
-        return sum(id_loss(x, pids, smooth) for x in logits) / len(logits)
-    return F.cross_entropy(logits, pids, label_smoothing=smooth)
+from rganet_reid.losses import build_loss
 
 
 class SoftmaxTripletEngine(ReIDEngine):
-    """torchreid's ``ImageSoftmaxEngine`` / ``ImageTripletEngine`` recipe on our loop.
+    """Trains torchreid's models; ``loss.name`` chooses the losses.
 
     ``loss.name = softmax``: ID loss only (the model is built with ``loss='softmax'``).
-    ``loss.name = triplet``: ``weight_x`` · ID + ``weight_t`` · triplet (``loss='triplet'``).
+    ``loss.name = triplet``: ``weight_x`` · ID + ``weight_t`` · triplet (``loss='triplet'``:
+    the model returns logits and features).
     """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         cfg = self.cfg
-        self.use_triplet = cfg.loss.name == "triplet"
-        self.smooth = 0.1 if cfg.loss.softmax.label_smooth else 0.0
-        self.triplet = torchreid_losses.TripletLoss(margin=cfg.loss.triplet.margin)
+        num_classes = int(self.datamanager.num_train_pids)
+        self.id_loss = build_loss(cfg, num_classes, "id")
+        self.triplet = build_loss(cfg, num_classes, "triplet") if cfg.loss.name == "triplet" \
+            else None
 
     def forward_backward(self, data: dict) -> dict[str, float]:
         imgs, pids = self.parse_data_for_train(data)
         with self.autocast():
             outputs = self.model(imgs)
-        if self.use_triplet:
+        if self.triplet is not None:
             logits, feats = outputs
-            loss_x = id_loss(_float(logits), pids, self.smooth)
-            loss_t = self.triplet(feats.float(), pids)
+            loss_x = self.id_loss(logits, pids)
+            loss_t = self.triplet(feats, pids)
             loss = self.cfg.loss.triplet.weight_x * loss_x + self.cfg.loss.triplet.weight_t * loss_t
             terms = {"loss_id": loss_x.item(), "loss_tri": loss_t.item()}
         else:
-            loss = id_loss(_float(outputs), pids, self.smooth)
+            loss = self.id_loss(outputs, pids)
             terms = {"loss_id": loss.item()}
         self.step(loss)
         return terms
 
 
-def _float(x):
-    return [t.float() for t in x] if isinstance(x, (list, tuple)) else x.float()
-
-
-ENGINES.register("softmax", SoftmaxTripletEngine)
-ENGINES.register("triplet", SoftmaxTripletEngine)
+ENGINES.register("softmax_triplet", SoftmaxTripletEngine)

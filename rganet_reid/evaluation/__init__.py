@@ -3,7 +3,7 @@ CMC / mAP / mINP, k-reciprocal re-ranking, and a FAISS-backed gallery index.
 
 Public API::
 
-    from rganet_reid.evaluation import FeatureSet, RetrievalResult, evaluate_retrieval
+    from rganet_reid.evaluation import FeatureSet, RetrievalSettings, evaluate_retrieval
 
 See docs/retrieval.md for the math, the tie rule and the saved-index file format.
 """
@@ -21,6 +21,7 @@ from rganet_reid.evaluation.knn import exact_topk, recall_at_k
 from rganet_reid.evaluation.ranking import StreamingRanker, evaluate_distmat
 from rganet_reid.evaluation.rerank import rerank_distance
 from rganet_reid.evaluation.retrieval import evaluate_retrieval
+from rganet_reid.evaluation.settings import RetrievalSettings
 
 __all__ = [
     "DistanceKernel",
@@ -28,6 +29,7 @@ __all__ = [
     "FeatureSet",
     "GalleryIndex",
     "RetrievalResult",
+    "RetrievalSettings",
     "SearchResult",
     "StreamingRanker",
     "embed",

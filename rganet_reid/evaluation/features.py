@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["FeatureSet", "RetrievalResult", "check_pair"]
+__all__ = ["FeatureSet", "RetrievalResult", "check_not_empty", "check_pair"]
 
 
 @dataclass
@@ -126,12 +126,17 @@ class RetrievalResult:
         return float(self.cmc[k - 1])
 
 
+def check_not_empty(num_query: int, num_gallery: int) -> None:
+    """Raise when the query or the gallery set is empty (metrics would be undefined)."""
+    if num_query == 0:
+        raise ValueError("The query set is empty: nothing to evaluate.")
+    if num_gallery == 0:
+        raise ValueError("The gallery set is empty: nothing to rank against.")
+
+
 def check_pair(query: FeatureSet, gallery: FeatureSet) -> None:
     """Raise a clear error when ``query`` and ``gallery`` cannot be compared."""
-    if len(query) == 0:
-        raise ValueError("The query set is empty: nothing to evaluate.")
-    if len(gallery) == 0:
-        raise ValueError("The gallery set is empty: nothing to rank against.")
+    check_not_empty(len(query), len(gallery))
     dq, dg = query.global_feats.shape[1], gallery.global_feats.shape[1]
     if dq != dg:
         raise ValueError(f"Query global features are {dq}-d but gallery ones are {dg}-d.")

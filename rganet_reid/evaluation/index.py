@@ -28,8 +28,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -37,11 +39,38 @@ import torch
 from rganet_reid.evaluation.distance import embed
 from rganet_reid.evaluation.features import FeatureSet, check_pair
 
-__all__ = ["GalleryIndex", "SearchResult", "FORMAT_VERSION"]
+if TYPE_CHECKING:
+    from yacs.config import CfgNode
+
+__all__ = [
+    "GalleryIndex", "SearchResult", "FORMAT_VERSION", "index_options_from_config",
+    "split_index_options",
+]
 
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
+
+#: Options of :meth:`GalleryIndex.search`; the others of an options mapping go to ``build``.
+SEARCH_OPTIONS = ("candidates", "nprobe", "ef_search")
+
+
+def index_options_from_config(cfg: CfgNode) -> dict[str, Any]:
+    """:meth:`GalleryIndex.build` and :meth:`GalleryIndex.search` options from the config's
+    ``retrieval.index`` section (split them with :func:`split_index_options`)."""
+    ix = cfg.retrieval.index
+    return {
+        "index_type": ix.type, "search_vectors": ix.search_vectors, "nlist": ix.nlist,
+        "hnsw_m": ix.hnsw_m, "ef_construction": ix.ef_construction,
+        "region_dtype": ix.region_dtype, "use_gpu": ix.use_gpu,
+        "candidates": ix.candidates, "nprobe": ix.nprobe, "ef_search": ix.ef_search,
+    }
+
+
+def split_index_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(build options, search options)`` of one options mapping."""
+    build = {k: v for k, v in options.items() if k not in SEARCH_OPTIONS}
+    return build, {k: v for k, v in options.items() if k in SEARCH_OPTIONS}
 
 
 def _faiss():

@@ -12,9 +12,9 @@ For one query, only the *positions of its positives* in the ranked, filtered gal
 distances, so each block of distance rows is scanned once against those thresholds; the gallery
 is never sorted and the full query × gallery matrix never exists.
 
-Protocol (torchreid's ``eval_market1501``): gallery items with the query's pid *and* camera are
-removed; items with the query's pid from other cameras are positives; no other junk rule
-(pid ``-1`` / ``0`` are ordinary ids). Queries without positives are skipped.
+Which items are positives and which are removed: :mod:`.protocol` (torchreid's
+``eval_market1501``). Queries without positives are skipped. CUHK03's single-gallery-shot CMC
+(``use_metric_cuhk03``) sorts rows: :mod:`.cuhk03`.
 
 Tie rule: items are ordered by ``(distance, gallery index)`` ascending — the order of a *stable*
 sort of each distance row. ``-0.0`` equals ``0.0``. torchreid uses ``np.argsort``'s default
@@ -32,9 +32,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rganet_reid.evaluation.features import RetrievalResult
+from rganet_reid.evaluation.csr import concat_ranges
+from rganet_reid.evaluation.cuhk03 import single_shot_cmc_rows
+from rganet_reid.evaluation.features import FeatureSet, RetrievalResult, check_not_empty
+from rganet_reid.evaluation.protocol import RankingProtocol
 
-__all__ = ["RankingProtocol", "StreamingRanker", "evaluate_distmat", "orderable_key"]
+__all__ = ["StreamingRanker", "evaluate_distmat", "orderable_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,67 +45,6 @@ logger = logging.getLogger(__name__)
 # part < 2**16. Larger blocks and chunks are split.
 _MAX_ROWS = (1 << 15) - 1
 _MAX_COLS = (1 << 16) - 1
-
-
-class RankingProtocol:
-    """Which gallery items are positives and which are removed, per query (CSR layout).
-
-    Attributes:
-        pos_ptr, pos_idx: positives of query ``q`` are ``pos_idx[pos_ptr[q]:pos_ptr[q+1]]``
-            (gallery indices, ascending).
-        junk_ptr, junk_idx: same-pid-same-camera gallery items of query ``q``.
-        valid: ``(Q,)`` bool, queries with at least one positive.
-    """
-
-    def __init__(
-        self, q_pids: np.ndarray, q_camids: np.ndarray, g_pids: np.ndarray, g_camids: np.ndarray
-    ) -> None:
-        q_pids, q_camids = np.asarray(q_pids, np.int64), np.asarray(q_camids, np.int64)
-        g_pids, g_camids = np.asarray(g_pids, np.int64), np.asarray(g_camids, np.int64)
-        if q_pids.shape != q_camids.shape or q_pids.ndim != 1:
-            raise ValueError(
-                f"q_pids and q_camids must be 1-D of equal length; got {q_pids.shape} and "
-                f"{q_camids.shape}."
-            )
-        if g_pids.shape != g_camids.shape or g_pids.ndim != 1:
-            raise ValueError(
-                f"g_pids and g_camids must be 1-D of equal length; got {g_pids.shape} and "
-                f"{g_camids.shape}."
-            )
-        self.num_query, self.num_gallery = len(q_pids), len(g_pids)
-        order = np.argsort(g_pids, kind="stable")  # gallery grouped by pid, index ascending
-        sorted_pids = g_pids[order]
-        lo = np.searchsorted(sorted_pids, q_pids, side="left")
-        hi = np.searchsorted(sorted_pids, q_pids, side="right")
-        counts = hi - lo
-        rows = np.repeat(np.arange(self.num_query), counts)
-        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        cols = order[np.repeat(lo, counts) + within]
-        same_cam = g_camids[cols] == q_camids[rows]
-        self.pos_ptr, self.pos_idx = _csr(rows[~same_cam], cols[~same_cam], self.num_query)
-        self.junk_ptr, self.junk_idx = _csr(rows[same_cam], cols[same_cam], self.num_query)
-        self.valid = np.diff(self.pos_ptr) > 0
-
-    def positives(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(row position in rows, gallery index)`` of the positives of queries ``rows``."""
-        return _gather_csr(self.pos_ptr, self.pos_idx, rows)
-
-    def junk(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(row position in rows, gallery index)`` of the removed items of queries ``rows``."""
-        return _gather_csr(self.junk_ptr, self.junk_idx, rows)
-
-
-def _csr(rows: np.ndarray, cols: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=ptr[1:])
-    return ptr, cols.astype(np.int64, copy=False)  # rows are already grouped and ascending
-
-
-def _gather_csr(ptr: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...]:
-    counts = ptr[rows + 1] - ptr[rows]
-    starts = np.repeat(ptr[rows], counts)
-    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    return np.repeat(np.arange(len(rows)), counts), idx[starts + within]
 
 
 def orderable_key_np(values: np.ndarray) -> np.ndarray:
@@ -129,28 +71,28 @@ class StreamingRanker:
     Usage: for each block of query rows (any order, each query once), call
     :meth:`add_rows` with the distance chunks covering all gallery columns of those rows;
     then :meth:`result`.
+
+    The ids are keyword-only, named in torchreid's ``evaluate_rank`` order (``q_pids, g_pids,
+    q_camids, g_camids``; see :func:`evaluate_distmat`), so they cannot be swapped silently;
+    :meth:`for_sets` takes them from a query and a gallery :class:`FeatureSet`.
     """
 
     def __init__(
         self,
+        *,
         q_pids: np.ndarray,
-        q_camids: np.ndarray,
         g_pids: np.ndarray,
+        q_camids: np.ndarray,
         g_camids: np.ndarray,
         max_rank: int = 50,
         use_metric_cuhk03: bool = False,
     ) -> None:
         if max_rank < 1:
             raise ValueError(f"max_rank must be >= 1; got {max_rank}.")
-        self.protocol = RankingProtocol(q_pids, q_camids, g_pids, g_camids)
-        if self.protocol.num_query == 0:
-            raise ValueError("The query set is empty: nothing to evaluate.")
-        if self.protocol.num_gallery == 0:
-            raise ValueError("The gallery set is empty: nothing to rank against.")
-        self.g_pids = np.asarray(g_pids, np.int64)
-        self.g_camids = np.asarray(g_camids, np.int64)
-        self.q_pids = np.asarray(q_pids, np.int64)
-        self.q_camids = np.asarray(q_camids, np.int64)
+        self.protocol = RankingProtocol(
+            q_pids=q_pids, g_pids=g_pids, q_camids=q_camids, g_camids=g_camids
+        )
+        check_not_empty(self.protocol.num_query, self.protocol.num_gallery)
         # torchreid cuts max_rank to the gallery size
         self.max_rank = min(max_rank, self.protocol.num_gallery)
         self.use_metric_cuhk03 = use_metric_cuhk03
@@ -160,6 +102,25 @@ class StreamingRanker:
         self.inp = np.full(nq, np.nan)
         self.cuhk03_cmc = np.full((nq, self.max_rank), np.nan) if use_metric_cuhk03 else None
         self.done = np.zeros(nq, dtype=bool)
+
+    @classmethod
+    def for_sets(
+        cls,
+        query: FeatureSet,
+        gallery: FeatureSet,
+        *,
+        max_rank: int = 50,
+        use_metric_cuhk03: bool = False,
+    ) -> StreamingRanker:
+        """A ranker for ``query`` against ``gallery`` (their pids and camids)."""
+        return cls(
+            q_pids=query.pids,
+            g_pids=gallery.pids,
+            q_camids=query.camids,
+            g_camids=gallery.camids,
+            max_rank=max_rank,
+            use_metric_cuhk03=use_metric_cuhk03,
+        )
 
     @property
     def valid_queries(self) -> np.ndarray:
@@ -216,7 +177,11 @@ class StreamingRanker:
             count -= _pair_counts(tj, jr, jc, t, pc, row_start, row_end)
         self._finish(rows, pr, count, row_start, row_end)
         if self.use_metric_cuhk03:
-            self._cuhk03_rows(rows, chunks)
+            p = self.protocol
+            self.cuhk03_cmc[rows] = single_shot_cmc_rows(
+                rows, chunks, q_pids=p.q_pids, g_pids=p.g_pids, q_camids=p.q_camids,
+                g_camids=p.g_camids, max_rank=self.max_rank,
+            )
         self.done[rows] = True
 
     def _finish(self, rows, pr, r, start, end) -> None:
@@ -228,24 +193,6 @@ class StreamingRanker:
         self.ap[rows] = ap_sum / n_pos
         self.first[rows] = r[start]
         self.inp[rows] = n_pos / (r[end - 1] + 1.0)
-
-    def _cuhk03_rows(self, rows: np.ndarray, chunks) -> None:
-        """CUHK03 single-gallery-shot CMC for ``rows`` (sorts rows; CUHK03 galleries are small).
-
-        torchreid draws one gallery image per identity 10 times at random and averages; this
-        computes the exact expectation of that estimate (see :func:`_single_shot_cmc`).
-        """
-        dist = torch.cat([c for _, c in sorted(chunks, key=lambda x: x[0])], dim=1).cpu()
-        order = torch.sort(dist, dim=1, stable=True).indices.numpy()
-        for i, q in enumerate(rows):
-            self.cuhk03_cmc[q] = _single_shot_cmc(
-                order[i],
-                self.q_pids[q],
-                self.q_camids[q],
-                self.g_pids,
-                self.g_camids,
-                self.max_rank,
-            )
 
     def result(self) -> RetrievalResult:
         """Metrics over the valid queries ranked so far (all valid queries must be ranked)."""
@@ -326,16 +273,10 @@ def _pair_counts(v, vr, vc, t, pc, row_start, row_end) -> np.ndarray:
     """For each positive ``k``: how many of the few items ``(row vr, distance v, index vc)``
     precede it (all item × same-row positive pairs are compared)."""
     n_each = row_end[vr] - row_start[vr]
-    k = np.repeat(row_start[vr], n_each) + _ranges(n_each)
+    k = concat_ranges(row_start[vr], n_each)
     iv, ic = np.repeat(v, n_each), np.repeat(vc, n_each)
     before = (iv < t[k]) | ((iv == t[k]) & (ic < pc[k]))
     return np.bincount(k[before], minlength=len(t))
-
-
-def _ranges(n_each: np.ndarray) -> np.ndarray:
-    """``[0..n_0-1, 0..n_1-1, ...]``."""
-    starts = np.cumsum(n_each) - n_each
-    return np.arange(int(n_each.sum())) - np.repeat(starts, n_each)
 
 
 def _sort_int64(keys: torch.Tensor) -> torch.Tensor:
@@ -353,37 +294,6 @@ def _search(sorted_keys: torch.Tensor, needles: np.ndarray) -> np.ndarray:
     return torch.searchsorted(sorted_keys, n).cpu().numpy()
 
 
-def _single_shot_cmc(order, q_pid, q_camid, g_pids, g_camids, max_rank) -> np.ndarray:
-    """Expected CUHK03 single-shot CMC of one query (exact, no sampling).
-
-    torchreid keeps one random image per gallery identity. If the kept positive is at
-    position ``s`` of the filtered ranking, every other identity ``u`` (``n_u`` images,
-    ``c_u(s)`` of them before ``s``) lands before it with probability ``c_u(s)/n_u``,
-    independently; the positive's rank is a Poisson-binomial variable. Averaged over the
-    positive drawn (uniform).
-    """
-    keep = ~((g_pids[order] == q_pid) & (g_camids[order] == q_camid))
-    kept_pids = g_pids[order][keep]
-    is_pos = kept_pids == q_pid
-    pos_positions = np.flatnonzero(is_pos)
-    others = kept_pids[~is_pos]
-    other_pos = np.flatnonzero(~is_pos)
-    uniq, group = np.unique(others, return_inverse=True)
-    n_u = np.bincount(group, minlength=len(uniq)).astype(np.float64)
-    cmc = np.zeros(max_rank)
-    for s in pos_positions:
-        before = group[other_pos < s]
-        pi = np.bincount(before, minlength=len(uniq)) / n_u
-        pi = pi[pi > 0]
-        pmf = np.zeros(max_rank)  # P(rank == m), truncated at max_rank
-        pmf[0] = 1.0
-        for p in pi:
-            pmf[1:] = pmf[1:] * (1 - p) + pmf[:-1] * p
-            pmf[0] *= 1 - p
-        cmc += np.cumsum(pmf)
-    return cmc / len(pos_positions)
-
-
 def evaluate_distmat(
     distmat: torch.Tensor | np.ndarray,
     q_pids: np.ndarray,
@@ -392,12 +302,16 @@ def evaluate_distmat(
     g_camids: np.ndarray,
     max_rank: int = 50,
     use_metric_cuhk03: bool = False,
+    *,
     rows_per_block: int = 256,
 ) -> RetrievalResult:
     """Exact metrics from a given distance matrix (drop-in for torchreid's ``evaluate_rank``).
 
-    Same protocol and arguments as ``torchreid.metrics.evaluate_rank``; ties follow the
-    ``(distance, gallery index)`` rule (see module docstring).
+    Same protocol and argument order as ``torchreid.metrics.evaluate_rank``
+    (``distmat, q_pids, g_pids, q_camids, g_camids``); ties follow the
+    ``(distance, gallery index)`` rule (see module docstring). ``rows_per_block`` (query
+    rows ranked at a time) is keyword-only, so torchreid's positional ``use_cython`` cannot
+    land in it.
     """
     dist = torch.as_tensor(distmat)
     if dist.dim() != 2:
@@ -410,7 +324,14 @@ def evaluate_distmat(
     if torch.isnan(dist).any():
         raise ValueError("distmat contains NaN.")
     dist = dist.float()
-    ranker = StreamingRanker(q_pids, q_camids, g_pids, g_camids, max_rank, use_metric_cuhk03)
+    ranker = StreamingRanker(
+        q_pids=q_pids,
+        g_pids=g_pids,
+        q_camids=q_camids,
+        g_camids=g_camids,
+        max_rank=max_rank,
+        use_metric_cuhk03=use_metric_cuhk03,
+    )
     valid = ranker.valid_queries
     for start in range(0, len(valid), rows_per_block):
         rows = valid[start : start + rows_per_block]

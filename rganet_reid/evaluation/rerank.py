@@ -28,10 +28,14 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from rganet_reid.evaluation.blocks import iter_row_blocks, plan_blocks
+from rganet_reid.evaluation.csr import concat_ranges
 from rganet_reid.evaluation.distance import DistanceKernel, Embedding, embed
 from rganet_reid.evaluation.features import FeatureSet, RetrievalResult, check_pair
+from rganet_reid.evaluation.index import GalleryIndex, split_index_options
+from rganet_reid.evaluation.knn import chunks_topk
 from rganet_reid.evaluation.ranking import StreamingRanker
-from rganet_reid.evaluation.retrieval import iter_row_blocks, plan_blocks
+from rganet_reid.evaluation.settings import RetrievalSettings
 
 __all__ = ["rerank_evaluate", "rerank_distance", "Neighbours"]
 
@@ -74,18 +78,9 @@ def exact_neighbours(kernel: DistanceKernel, k: int, memory_budget_mb: int) -> N
     low = kernel.query.vecs.dtype != torch.float32
     plan = plan_blocks(n, kernel.num_gallery, memory_budget_mb, low)
     for rows, chunks in iter_row_blocks(kernel, plan):
-        best_d = best_i = None
-        hi = lo = None
-        for g0, block in chunks:
-            d, i = torch.topk(block, min(k, block.shape[1]), dim=1, largest=False)
-            i = i + g0
-            if best_d is not None:
-                d, j = torch.topk(torch.cat([best_d, d], 1), k, dim=1, largest=False)
-                i = torch.cat([best_i, i], 1).gather(1, j)
-            best_d, best_i = d, i
-            bmax, bmin = block.amax(dim=1), block.amin(dim=1)
-            hi = bmax if hi is None else torch.maximum(hi, bmax)
-            lo = bmin if lo is None else torch.minimum(lo, bmin)
+        best_d, best_i = chunks_topk(chunks, k)
+        hi = torch.stack([block.amax(dim=1) for _, block in chunks]).amax(dim=0)
+        lo = torch.stack([block.amin(dim=1) for _, block in chunks]).amin(dim=0)
         idx[rows], dist[rows] = best_i.cpu(), best_d.cpu()
         row_max[rows] = torch.maximum(hi.square(), lo.square()).cpu()
     return Neighbours(idx, dist, row_max)
@@ -94,12 +89,7 @@ def exact_neighbours(kernel: DistanceKernel, k: int, memory_budget_mb: int) -> N
 def index_neighbours(points: FeatureSet, k: int, index_options: dict | None = None) -> Neighbours:
     """Approximate neighbours from a FAISS :class:`GalleryIndex` over all points (candidates
     re-scored exactly); row maxima from a farthest-point search (negated queries)."""
-    from rganet_reid.evaluation.index import GalleryIndex
-
-    opts = {**_INDEX_DEFAULTS, **(index_options or {})}
-    search_opts = {
-        key: opts.pop(key) for key in ("candidates", "nprobe", "ef_search") if key in opts
-    }
+    opts, search_opts = split_index_options({**_INDEX_DEFAULTS, **(index_options or {})})
     index = GalleryIndex.build(points, **opts)
     near = index.search(points, k, **search_opts)
     far_opts = {**search_opts, "candidates": _FAR}
@@ -227,11 +217,7 @@ def _jaccard_block(v_rows: sp.csr_matrix, v_gallery_csc: sp.csc_matrix) -> torch
         stop = max(start + 1, int(np.searchsorted(ends, ends[start] - n_each[start] + _PAIRS)))
         sl = slice(start, stop)
         ne = n_each[sl]
-        pos = (
-            np.repeat(ptr[qk[sl]], ne)
-            + np.arange(int(ne.sum()))
-            - np.repeat(np.cumsum(ne) - ne, ne)
-        )
+        pos = concat_ranges(ptr[qk[sl]], ne)
         m = np.minimum(np.repeat(qv[sl], ne), gval[pos])
         key = np.repeat(qi[sl].astype(np.int64) * g, ne) + gidx[pos]
         acc.index_add_(0, torch.from_numpy(key), torch.from_numpy(m))
@@ -306,27 +292,25 @@ def rerank_distance(
 
 
 def rerank_evaluate(
-    query: FeatureSet,
-    gallery: FeatureSet,
-    *,
-    metric: str,
-    max_rank: int,
-    use_metric_cuhk03: bool,
-    device: torch.device,
-    memory_budget_mb: int,
-    dtype: torch.dtype,
-    k1: int = 20,
-    k2: int = 6,
-    lambda_value: float = 0.3,
-    neighbours: str = "exact",
-    index_options: dict | None = None,
+    query: FeatureSet, gallery: FeatureSet, settings: RetrievalSettings
 ) -> RetrievalResult:
-    """:func:`evaluate_retrieval` on k-reciprocal re-ranked distances, streamed."""
+    """:func:`evaluate_retrieval` on k-reciprocal re-ranked distances, streamed (``settings``:
+    metric, device, dtype, memory budget, ranking protocol and the ``rerank_*`` fields)."""
+    metric, dtype, budget = settings.metric, settings.dtype, settings.memory_budget_mb
     emb, nb, vq, vg, nq = _prepare(
-        query, gallery, metric, device, dtype, k1, k2, memory_budget_mb, neighbours, index_options
+        query,
+        gallery,
+        metric,
+        settings.device,
+        dtype,
+        settings.rerank_k1,
+        settings.rerank_k2,
+        budget,
+        settings.rerank_neighbours,
+        settings.rerank_index_options,
     )
-    ranker = StreamingRanker(
-        query.pids, query.camids, gallery.pids, gallery.camids, max_rank, use_metric_cuhk03
+    ranker = StreamingRanker.for_sets(
+        query, gallery, max_rank=settings.max_rank, use_metric_cuhk03=settings.use_metric_cuhk03
     )
     valid = ranker.valid_queries
     if len(valid) == 0:
@@ -335,13 +319,12 @@ def rerank_evaluate(
         _rows(emb, torch.from_numpy(valid)), _rows(emb, slice(nq, None)), metric
     )
     # the Jaccard block is a dense (rows x G) float32 too: budget for two row blocks
-    plan = plan_blocks(
-        len(valid), len(gallery), max(1, memory_budget_mb // 2), dtype != torch.float32
-    )
+    plan = plan_blocks(len(valid), len(gallery), max(1, budget // 2), dtype != torch.float32)
+    lam = settings.rerank_lambda
     for rows, chunks in iter_row_blocks(kernel, plan):
         d = torch.cat([c for _, c in chunks], dim=1)
         q_rows = valid[rows]
-        ranker.add_rows(q_rows, [(0, _final_block(d, q_rows, nb, vq, vg, lambda_value))])
+        ranker.add_rows(q_rows, [(0, _final_block(d, q_rows, nb, vq, vg, lam))])
     return ranker.result()
 
 

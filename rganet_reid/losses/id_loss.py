@@ -42,5 +42,12 @@ class IDLoss(nn.Module):
     def from_config(cls, cfg: CfgNode, num_classes: int = 0) -> IDLoss:
         return cls(label_smoothing_eps(cfg))
 
-    def forward(self, logits: torch.Tensor, pids: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, logits: torch.Tensor | list[torch.Tensor] | tuple[torch.Tensor, ...],
+        pids: torch.Tensor,
+    ) -> torch.Tensor:
+        """The loss of ``(B, C)`` logits; for a list (part classifiers, e.g. PCB) the mean of
+        the parts' losses, as torchreid's ``DeepSupervision``."""
+        if isinstance(logits, (list, tuple)):
+            return sum(self(x, pids) for x in logits) / len(logits)
         return smoothed_cross_entropy(logits, pids, self.eps)

@@ -224,8 +224,8 @@ def load_clip_weights(model: open_clip.CLIP, arch: str, source: str) -> str:
         tags = open_clip.list_pretrained_tags_by_model(arch)
         raise PretrainedWeightsError(
             f"model.pretrained={source!r} is neither an existing file, nor an open_clip "
-            f"pretrained tag for {arch}, nor a shipped tag ({', '.join(SHIPPED)}), nor the "
-            "local tag 'synthocc-parts'"
+            f"pretrained tag for {arch}, nor a shipped tag ({', '.join(SHIPPED)}) (nor, before "
+            "the model is built, the local tag 'synthocc-parts')"
             + (f" (tags: {', '.join(tags)})." if tags else " (it has no published weights).")
         )
     try:

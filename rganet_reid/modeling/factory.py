@@ -4,6 +4,11 @@
 ``cfg.data.height/width`` (input size) and ``cfg.model.pretrained`` (CLIP weights). The
 constructors in ``MODEL_CONSTRUCTORS`` have torchreid's signature so they can sit in
 torchreid's model factory; they build from the default config.
+
+Building a model loads weights, it never trains them: ``model.pretrained`` must be a
+checkpoint file, an open_clip tag or ``""``. The local tag ``synthocc-parts`` names weights
+trained on first use; ``rganet_reid.engine.builder.resolve_model_weights`` turns it into its
+file before a model is built, and passing it here is an error that says so.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ import open_clip
 from torch import nn
 from yacs.config import CfgNode
 
+from rganet_reid.config.clip_pretrain import LOCAL_TAG
 from rganet_reid.modeling.clip_backbone import (
+    PretrainedWeightsError,
     create_clip,
     load_clip_weights,
     register_model_configs,
@@ -24,7 +31,6 @@ from rganet_reid.modeling.clip_backbone import (
 from rganet_reid.modeling.image_encoder import CLIPImageEncoder
 from rganet_reid.modeling.prompt import PromptLearner, TextEncoder, resolve_part_names
 from rganet_reid.modeling.rganet import REGION_MODES, RGANet
-from rganet_reid.pretrain.local_weights import resolve_pretrained
 
 logger = logging.getLogger(__name__)
 
@@ -41,15 +47,36 @@ def resolve_arch(cfg: CfgNode) -> str:
     return cfg.rganet.clip_arch or PRESET_ARCHS.get(cfg.model.name, "ViT-B-16")
 
 
+def clip_weights_source(cfg: CfgNode) -> str:
+    """``cfg.model.pretrained`` as the factory loads it: a file, an open_clip tag or ``""``.
+
+    Raises :class:`PretrainedWeightsError` for the local tag ``synthocc-parts``, whose weights
+    are trained on first use: building a model does not train.
+    """
+    source = cfg.model.pretrained
+    if source == LOCAL_TAG:
+        raise PretrainedWeightsError(
+            f"model.pretrained={LOCAL_TAG!r} names CLIP weights that are trained on first use "
+            "(part-aligned pre-training on the run's data), and building a model never trains. "
+            "Resolve the tag first: `cfg = rganet_reid.engine.builder.resolve_model_weights(cfg)` "
+            "builds or finds the cached file and puts its path in model.pretrained "
+            "(rganet_reid.engine.builder.build_model, tools/main.py and the benchmark runner do "
+            f"this), or pass that file (<data.root>/pretrained/<arch>-{LOCAL_TAG}-<key>.pt) as "
+            "model.pretrained / pretrained_path."
+        )
+    return source
+
+
 def build_rganet(cfg: CfgNode, num_classes: int) -> RGANet:
-    """Build RGANet from the config, with CLIP weights from ``cfg.model.pretrained``."""
+    """Build RGANet from the config, with CLIP weights from ``cfg.model.pretrained``
+    (a checkpoint file, an open_clip tag or ``""``; see :func:`clip_weights_source`)."""
     r = cfg.rganet
     if r.regions not in REGION_MODES:
         raise ValueError(f"rganet.regions must be one of {REGION_MODES}, got {r.regions!r}")
     arch = resolve_arch(cfg)
     image_size = (int(cfg.data.height), int(cfg.data.width))
     quick_gelu = bool(r.quick_gelu)
-    pretrained = resolve_pretrained(cfg, arch)  # the local tag synthocc-parts → its file
+    pretrained = clip_weights_source(cfg)
     tag_gelu = tag_quick_gelu(arch, pretrained)
     if tag_gelu is not None and tag_gelu != quick_gelu:
         logger.info("Using quick_gelu=%s, the setting of open_clip tag %s/%s",
@@ -118,7 +145,9 @@ def _constructor(name: str) -> Callable[..., nn.Module]:
 
         ``pretrained=True`` never touches the network: it loads ``kwargs['pretrained_path']``
         (or ``cfg.model.pretrained`` of a ``kwargs['cfg']``) if given, else random CLIP
-        weights with a warning. A string is taken as the checkpoint path or open_clip tag.
+        weights with a warning. A string is taken as the checkpoint path or open_clip tag
+        (the trained-on-first-use tag ``synthocc-parts`` is refused: resolve it first with
+        ``rganet_reid.engine.builder.resolve_model_weights``).
         ``kwargs['cfg']`` (a full config) overrides every other setting; ``height`` / ``width``
         set the input size. ``use_gpu`` is ignored (move the model with ``.to(device)``).
         """

@@ -156,10 +156,9 @@ class PromptLearner(nn.Module):
             tokens = tokenizer(self.sentences)
             if not bool((tokens[:, 1 : 1 + n_ctx] == tokens[0, 1]).all()):
                 raise RuntimeError("The tokenizer did not map the context placeholder to K tokens")
-            with torch.no_grad():
-                embedded = text_encoder.embed(tokens)
-            self.register_buffer("token_prefix", embedded[:, :1].clone(), persistent=False)
-            self.register_buffer("token_suffix", embedded[:, 1 + n_ctx :].clone(), persistent=False)
+            # the start/class/end token embeddings are looked up at each encode(), so loading
+            # text weights after construction (a checkpoint) changes them too
+            self.register_buffer("tokens", tokens, persistent=False)
             self.ctx = nn.Parameter(self._init_ctx(text_encoder, tokenizer, n_ctx, ctx_init))
             self.ctx.requires_grad_(False)  # trainable only in stage 1 (RGANet.set_stage)
         self.register_buffer("eot_index", tokens.argmax(dim=-1), persistent=False)
@@ -200,12 +199,12 @@ class PromptLearner(nn.Module):
         """Run the text encoder on the current prompts → ``(N, d)`` (gradient flows to ctx)."""
         if self.text_encoder is None:
             raise RuntimeError("freeze() dropped the text encoder; use the cached prototypes")
-        if self.ctx is None:
-            embeddings = self.text_encoder.embed(self.tokens)
-        else:
+        embeddings = self.text_encoder.embed(self.tokens)
+        if self.ctx is not None:  # [SOS] [V]_1..[V]_K [CLASS] . [EOS]
+            n_ctx = self.ctx.shape[0]
             ctx = self.ctx.unsqueeze(0).expand(self.num_prototypes, -1, -1)
-            embeddings = torch.cat([self.token_prefix, ctx.to(self.token_prefix.dtype),
-                                    self.token_suffix], dim=1)
+            embeddings = torch.cat([embeddings[:, :1], ctx.to(embeddings.dtype),
+                                    embeddings[:, 1 + n_ctx :]], dim=1)
         return self.text_encoder(embeddings, self.eot_index)
 
     def forward(self) -> torch.Tensor:
@@ -225,9 +224,8 @@ class PromptLearner(nn.Module):
     def drop_text_encoder(self) -> None:
         """Release the text tower (prototypes must then come from ``cached``)."""
         self.text_encoder = None
-        for name in ("tokens", "token_prefix", "token_suffix"):
-            if hasattr(self, name):
-                delattr(self, name)
+        if hasattr(self, "tokens"):
+            delattr(self, "tokens")
         if self.ctx is not None:
             self.ctx.requires_grad_(False)
 

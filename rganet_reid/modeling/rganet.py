@@ -41,6 +41,10 @@ REGION_MODES = ("none", "stripes", "rgm")
 class RGANet(nn.Module):
     """Region Generation and Assessment Network.
 
+    ``classifier_keys`` names the tensors sized by the number of training identities (the
+    global classifier and the N region classifiers W_b^j): a weight loader lets them differ
+    when loading a checkpoint trained on other identities.
+
     Args:
         image_encoder: :class:`CLIPImageEncoder` (weights loaded).
         num_classes: training identities C.
@@ -55,6 +59,8 @@ class RGANet(nn.Module):
         stage1_train_background: also train p_0 in stage 1.
         detach_masks: region pooling passes no gradient into the masks (only L_seg trains them).
     """
+
+    classifier_keys: tuple[str, ...] = ("global_head.classifier", "region_heads.weight")
 
     def __init__(
         self,

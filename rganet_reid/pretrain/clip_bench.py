@@ -92,13 +92,13 @@ def prototype_miou(model: ContrastivePartCLIP, dataset_dir, folders: tuple[str, 
     (default: the occluded protocol's query and gallery, i.e. test identities only).
     """
     from rganet_reid.data.sample_dataset import ReIDSampleDataset
-    from rganet_reid.data.synthocc.protocols import mask_relpath
+    from rganet_reid.data.synthocc.protocols import mask_file
 
     dataset_dir = Path(dataset_dir)
     paths = sorted(p for f in folders for p in (dataset_dir / f).glob("*.jpg"))
     if not paths:
         raise FileNotFoundError(f"No test images under {dataset_dir} in {folders}")
-    masks = [dataset_dir / mask_relpath(p.relative_to(dataset_dir).as_posix()) for p in paths]
+    masks = [mask_file(dataset_dir, p.relative_to(dataset_dir).as_posix()) for p in paths]
     data = ReIDSampleDataset([(p, 0, 0, 0) for p in paths],
                              _ship_transform(model), masks)
     prototypes = model.prompt.encode()

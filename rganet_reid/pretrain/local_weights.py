@@ -19,11 +19,11 @@ from pathlib import Path
 
 from yacs.config import CfgNode
 
+from rganet_reid.config.clip_pretrain import LOCAL_TAG
 from rganet_reid.utils.locking import exclusive
+from rganet_reid.utils.rng import preserved_rng_state
 
 logger = logging.getLogger(__name__)
-
-LOCAL_TAG = "synthocc-parts"
 
 
 def _pretrain_config(cfg: CfgNode) -> CfgNode:
@@ -72,7 +72,6 @@ def resolve_pretrained(cfg: CfgNode, arch: str) -> str:
 
 
 def _build(cfg: CfgNode, arch: str, path: Path) -> str:
-    from rganet_reid.engine.checkpoint import rng_state, set_rng_state
     from rganet_reid.pretrain.part_alignment import pretrain_part_alignment
     from rganet_reid.utils.seed import resolve_device
 
@@ -81,12 +80,9 @@ def _build(cfg: CfgNode, arch: str, path: Path) -> str:
                 int(cfg.clip_pretrain.max_epoch))
     # the calling run was seeded already: leave its RNG streams as if the file had been cached,
     # so a run gives the same result whether or not it had to build the weights first
-    state = rng_state()
-    try:
+    with preserved_rng_state():
         summary = pretrain_part_alignment(_pretrain_config(cfg), arch, path,
                                           resolve_device(cfg.device))
-    finally:
-        set_rng_state(state)
     logger.info("Part-aligned pre-training done in %.0f s: loss_seg %.3f, pixel accuracy %.3f",
                 summary["time_s"], summary.get("loss_seg", float("nan")),
                 summary.get("pixel_acc", float("nan")))

@@ -101,7 +101,7 @@ def pretrain_part_alignment(
     on the last epoch, wall time).
     """
     from rganet_reid.data.datamanager import ReIDDataManager
-    from rganet_reid.engine.checkpoint import save_torch_atomic
+    from rganet_reid.utils.io import save_torch_atomic
     from rganet_reid.utils.seed import seed_everything
 
     p = cfg.clip_pretrain

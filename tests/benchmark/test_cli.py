@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 from bench_helpers import metrics, write_run
+from table_readers import parse_markdown
 
-from rganet_reid.benchmark.cli import main
+from rganet_reid.benchmark.cli import main, spec_from_models
 from rganet_reid.benchmark.runner import plan_runs
-from rganet_reid.benchmark.spec import load_spec, spec_from_models
-from rganet_reid.benchmark.tables import parse_markdown
+from rganet_reid.benchmark.spec_file import load_spec
 
 REPO = Path(__file__).resolve().parents[2]
 OCC = "synthocc_occluded"

@@ -13,7 +13,7 @@ from rganet_reid.benchmark.leaderboard import (
     merge_seeds,
 )
 from rganet_reid.benchmark.runner import plan_runs
-from rganet_reid.benchmark.spec import spec_from_dict
+from rganet_reid.benchmark.spec_file import spec_from_dict
 
 
 def _two_protocol_results(base):

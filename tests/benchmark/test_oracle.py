@@ -7,7 +7,8 @@ import pytest
 from rganet_reid.benchmark.leaderboard import collect_runs, merge_seeds
 from rganet_reid.benchmark.oracle import evaluate_oracle
 from rganet_reid.benchmark.runner import run_benchmark
-from rganet_reid.benchmark.spec import SpecError, spec_from_dict
+from rganet_reid.benchmark.spec import SpecError
+from rganet_reid.benchmark.spec_file import spec_from_dict
 from rganet_reid.benchmark.tables import build_table, to_markdown
 
 PROTOCOLS = ["synthocc_occluded", "synthocc_holistic"]

@@ -10,7 +10,8 @@ from filelock import FileLock
 
 from rganet_reid.benchmark.leaderboard import collect_runs, merge_seeds
 from rganet_reid.benchmark.runner import BenchmarkRunError, execute, plan_runs, run_benchmark
-from rganet_reid.benchmark.spec import ThroughputSettings, spec_from_dict
+from rganet_reid.benchmark.spec import ThroughputSettings
+from rganet_reid.benchmark.spec_file import spec_from_dict
 from rganet_reid.benchmark.throughput import count_parameters
 from rganet_reid.engine.builder import build_model
 from rganet_reid.utils.locking import lock_path

@@ -4,13 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from rganet_reid.benchmark.cli import spec_from_models
 from rganet_reid.benchmark.runner import build_run_config, config_hash, plan_runs
-from rganet_reid.benchmark.spec import (
-    SpecError,
-    load_spec,
-    spec_from_dict,
-    spec_from_models,
-)
+from rganet_reid.benchmark.spec import SpecError
+from rganet_reid.benchmark.spec_file import load_spec, spec_from_dict
 
 REPO = Path(__file__).resolve().parents[2]
 OCC = "synthocc_occluded"

@@ -4,19 +4,16 @@ import json
 
 import pytest
 from bench_helpers import metrics, write_run
+from table_readers import parse_markdown, parse_stat, read_csv, table_from_json
 
 from rganet_reid.benchmark.leaderboard import Stat, collect_runs, load_runs, merge_seeds
 from rganet_reid.benchmark.runner import plan_runs
-from rganet_reid.benchmark.spec import spec_from_dict
+from rganet_reid.benchmark.spec_file import spec_from_dict
 from rganet_reid.benchmark.tables import (
     LEARNABLE_PROMPT,
     ReadmeError,
     build_table,
-    parse_markdown,
-    parse_stat,
-    read_csv,
     replace_section,
-    table_from_json,
     to_csv,
     to_json,
     to_markdown,

@@ -2,16 +2,15 @@
 
 Every builder writes a few tiny real images (JPEG or TIFF, chosen by suffix) under
 ``tmp_path`` and returns the created paths; tests reach them through the ``trees`` fixture.
-``run_tool`` runs a script of ``tools/`` in-process; ``init_via_torchreid`` builds a
-registered dataset through torchreid's own factory.
+``run_tool`` runs a command of ``rganet_reid.cli`` (what ``tools/<name>.py`` calls) in-process;
+``init_via_torchreid`` builds a registered dataset through torchreid's own factory.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.util
+import importlib
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -20,7 +19,6 @@ from PIL import Image
 from rganet_reid.compat import register_image_dataset, torchreid_datasets
 from rganet_reid.data.datasets import DATASETS
 
-REPO = Path(__file__).resolve().parents[2]
 IMG_W, IMG_H = 8, 16
 
 
@@ -148,21 +146,13 @@ def trees() -> SimpleNamespace:
     )
 
 
-@functools.cache
-def load_tool(name: str) -> ModuleType:
-    """Import ``tools/<name>.py`` (not a package) as a module, once per session."""
-    spec = importlib.util.spec_from_file_location(f"_tool_{name}", REPO / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def run_tool(capsys):
-    """``run_tool(name, *argv) -> (exit code, stdout + stderr)`` of ``tools/<name>.py``'s main."""
+    """``run_tool(name, *argv) -> (exit code, stdout + stderr)`` of ``rganet_reid.cli.<name>``'s
+    main, the command ``tools/<name>.py`` runs."""
 
     def run(name: str, *argv: str) -> tuple[int, str]:
-        code = load_tool(name).main(list(argv))
+        code = importlib.import_module(f"rganet_reid.cli.{name}").main(list(argv))
         out = capsys.readouterr()
         return code, out.out + out.err
 

@@ -1,4 +1,5 @@
-"""tools/check_masks.py against a miniature Occluded-Duke tree."""
+"""``tools/check_masks.py`` (:mod:`rganet_reid.cli.check_masks`) against a miniature
+Occluded-Duke tree."""
 
 from __future__ import annotations
 

@@ -151,6 +151,17 @@ def test_msmt17_version_option_selects_the_release(tmp_path, trees):
     assert ds.version == "V2"
 
 
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_msmt17_version_is_set_by_the_config_key(tmp_path, trees, version):
+    from rganet_reid.config import load_config
+    from rganet_reid.data.datamanager import init_dataset
+
+    trees.msmt(tmp_path, version="v1")
+    trees.msmt(tmp_path, version="v2")
+    cfg = load_config(opts=["data.root", str(tmp_path), "msmt17.version", version])
+    assert init_dataset("msmt17_strict", "train", cfg, verbose=False).version == version.upper()
+
+
 def test_msmt17_malformed_list_line_and_missing_image_are_named(tmp_path, trees):
     base = trees.msmt(tmp_path)
     with open(base / "list_query.txt", "a") as fh:

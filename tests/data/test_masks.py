@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pytest
@@ -15,6 +15,7 @@ from rganet_reid.data.masks import (
     MaskSizeError,
     image_hw,
     mask_path_for,
+    mask_relpath,
     read_mask,
     write_mask,
 )
@@ -32,6 +33,12 @@ def test_mask_path_mirrors_the_image_path_below_the_dataset_dir(tmp_path):
     tif = tmp_path / "Occluded_REID" / "whole_body_images" / "001" / "001_01.tif"
     assert mask_path_for(tif, tmp_path / "Occluded_REID", "m") == Path(
         "m/whole_body_images/001/001_01.png")
+
+
+def test_mask_relpath_swaps_only_the_file_suffix():
+    assert mask_relpath("occ.v2/query/0001_c1s1_000001_00.jpg") == PurePosixPath(
+        "occ.v2/query/0001_c1s1_000001_00.png")
+    assert mask_relpath(Path("a") / "b.tif") == PurePosixPath("a/b.png")
 
 
 def test_mask_path_for_an_image_outside_the_dataset_is_an_error(tmp_path):

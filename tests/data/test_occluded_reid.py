@@ -20,7 +20,7 @@ def test_published_layout_reads_per_id_tif_folders_with_query_and_gallery_camera
     trees.occluded_reid(tmp_path, pids=(1, 2, 200), per_id=2)
     ds = OccludedREID(root=str(tmp_path), mode="query", verbose=False)
     assert ds.dataset_dir == str(tmp_path / "Occluded_REID")
-    assert ds.train == [] and ds.test_only and ds.eval_ranks == (1, 5, 10)
+    assert ds.train == [] and ds.eval_ranks == (1, 5, 10)
     assert [(Path(p).relative_to(tmp_path / "Occluded_REID").as_posix(), pid, cam)
             for p, pid, cam, _ in ds.query[:2]] == [
         ("occluded_body_images/001/001_01.tif", 1, QUERY_CAMID),

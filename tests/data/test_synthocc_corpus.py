@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from test_synthocc_generation import _hash_tree  # tests/data is on sys.path
 
-from rganet_reid.data.synthocc import SIZES, build_plan, load_manifest, mask_relpath
+from rganet_reid.data.synthocc import SIZES, build_plan, load_manifest, mask_file
 from rganet_reid.data.synthocc import corpus as corpus_mod
 from rganet_reid.data.synthocc.captions import VISIBLE
 from rganet_reid.data.synthocc.corpus import (
@@ -38,7 +38,7 @@ def test_layout_counts_masks_and_captions(tiny_corpus):
                                   "heldout": size.heldout_ids}
     for split in ("train", "heldout"):
         for rel, rec in corpus_records(tiny_corpus, split):
-            assert (tiny_corpus / rel).is_file() and (tiny_corpus / mask_relpath(rel)).is_file()
+            assert (tiny_corpus / rel).is_file() and mask_file(tiny_corpus, rel).is_file()
             assert rec["caption"].startswith("a person") and rec["caption"].endswith(".")
     train_ids = {rec["id"] for _, rec in corpus_records(tiny_corpus, "train")}
     held_ids = {rec["id"] for _, rec in corpus_records(tiny_corpus, "heldout")}

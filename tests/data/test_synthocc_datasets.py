@@ -82,11 +82,10 @@ def test_mask_path_points_to_a_label_map_of_the_image_size(root):
     for path, *_ in ds.query[:5] + ds.train[:5]:
         mask = np.asarray(Image.open(ds.mask_path(path)))
         assert mask.shape == (128, 64) and mask.max() <= 4
-    from rganet_reid.data.masks import mask_path_for  # the data manager's mask lookup
-
-    path = ds.train[0][0]
-    mask_root = Path(ds.dataset_dir) / ds.mask_subdir
-    assert Path(mask_path_for(path, ds.dataset_dir, mask_root)) == Path(ds.mask_path(path))
+    path = ds.query[0][0]  # below partial/query/: the mask tree mirrors the protocol folders
+    rel = Path(path).relative_to(ds.dataset_dir)
+    assert rel.parts[:2] == ("partial", "query")
+    assert Path(ds.mask_path(path)) == Path(ds.dataset_dir) / "masks" / rel.with_suffix(".png")
 
 
 def test_foreign_file_triggers_regeneration_and_bad_names_are_reported(root):

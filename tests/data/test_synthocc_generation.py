@@ -18,7 +18,7 @@ from rganet_reid.data.synthocc import (
     dataset_dir_for,
     ensure_synthocc,
     load_manifest,
-    mask_relpath,
+    mask_file,
 )
 from rganet_reid.data.synthocc import writer as writer_mod
 from rganet_reid.data.synthocc.generate import _encode, render_planned
@@ -66,7 +66,7 @@ def test_rendering_one_file_alone_reproduces_its_bytes(tiny):
         out = render_planned(plan, pf)
         img_bytes, mask_bytes = _encode(out.image, out.mask)
         assert (tiny / pf.relpath).read_bytes() == img_bytes, pf.relpath
-        assert (tiny / mask_relpath(pf.relpath)).read_bytes() == mask_bytes, pf.relpath
+        assert mask_file(tiny, pf.relpath).read_bytes() == mask_bytes, pf.relpath
 
 
 def test_file_names_parse_with_market_regex_and_masks_mirror_images(tiny):
@@ -79,7 +79,7 @@ def test_file_names_parse_with_market_regex_and_masks_mirror_images(tiny):
         assert re.fullmatch(r"\d{4}_c\d+s1_\d{6}_00\.jpg", Path(rel).name), rel
     for rel in list(manifest["images"])[::7]:
         img = Image.open(tiny / rel)
-        mask = Image.open(tiny / mask_relpath(rel))
+        mask = Image.open(mask_file(tiny, rel))
         assert img.mode == "RGB" and mask.mode == "L"
         assert img.size == mask.size == (64, 128)
         assert set(np.unique(np.asarray(mask))) <= {0, 1, 2, 3, 4}

@@ -12,13 +12,13 @@ import pytest
 from PIL import Image
 
 from rganet_reid.data.synthocc import (
-    PROTOCOLS,
     SIZES,
+    SYNTHOCC_PROTOCOLS,
     SynthOccSize,
     build_plan,
     ensure_synthocc,
     load_manifest,
-    mask_relpath,
+    mask_file,
 )
 from rganet_reid.data.synthocc.generate import render_planned
 
@@ -40,7 +40,7 @@ def _records(manifest, split, protocol=""):
 
 
 def _visible_px(d: Path, rel: str) -> int:
-    return int((np.asarray(Image.open(d / mask_relpath(rel))) > 0).sum())
+    return int((np.asarray(Image.open(mask_file(d, rel))) > 0).sum())
 
 
 def test_occlusion_flags_match_the_masks_on_disk(small):
@@ -85,7 +85,7 @@ def test_train_and_test_identities_are_disjoint(small):
     assert not train_pids & test_pids
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("protocol", SYNTHOCC_PROTOCOLS)
 def test_every_query_has_a_cross_camera_match_and_same_camera_junk(small, protocol):
     _, manifest = small
     gallery_cams = defaultdict(set)
@@ -106,10 +106,10 @@ def test_every_query_has_a_cross_camera_match_and_same_camera_junk(small, protoc
 
 def test_protocols_share_train_and_test_captures(small):
     _, manifest = small
-    names = {p: {Path(r).name for r in _records(manifest, "query", p)} for p in PROTOCOLS}
-    assert names["occluded"] == names["partial"] == names["holistic"]
-    names = {p: {Path(r).name for r in _records(manifest, "gallery", p)} for p in PROTOCOLS}
-    assert names["occluded"] == names["partial"] == names["holistic"]
+    for split in ("query", "gallery"):
+        names = {p: {Path(r).name for r in _records(manifest, split, p)}
+                 for p in SYNTHOCC_PROTOCOLS}
+        assert names["occluded"] == names["partial"] == names["holistic"], split
 
 
 def test_partial_queries_are_cropped_upper_bodies(small):
@@ -117,7 +117,7 @@ def test_partial_queries_are_cropped_upper_bodies(small):
     lo, hi = SMALL.partial_keep
     for rel, rec in _records(manifest, "query", "partial").items():
         assert lo <= rec["keep"] <= hi, rel
-        labels = set(np.unique(np.asarray(Image.open(d / mask_relpath(rel)))))
+        labels = set(np.unique(np.asarray(Image.open(mask_file(d, rel)))))
         assert 4 not in labels and 1 in labels, rel  # feet cut off, head kept
     for rec in _records(manifest, "gallery", "partial").values():
         assert rec["keep"] == 1.0
@@ -151,6 +151,6 @@ def test_tiny_preset_is_small_and_has_every_split(tmp_path):
     counts = load_manifest(d)["counts"]
     sz = SIZES["tiny"]
     assert sz.num_train_ids * sz.train_images[0] <= counts["bounding_box_train"] <= 120
-    for p in PROTOCOLS:
+    for p in SYNTHOCC_PROTOCOLS:
         assert counts[f"{p}/query"] >= sz.num_test_ids
         assert counts[f"{p}/bounding_box_test"] >= sz.num_test_ids * 2

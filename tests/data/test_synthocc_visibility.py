@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rganet_reid.data.synthocc import ensure_synthocc, load_manifest, mask_relpath
+from rganet_reid.data.synthocc import ensure_synthocc, load_manifest, mask_file
 from rganet_reid.data.synthocc.appearance import sample_identity
 from rganet_reid.data.synthocc.geometry import pixel_grid
 from rganet_reid.data.synthocc.render import (
@@ -74,7 +74,7 @@ def test_manifest_visibility_matches_the_mask_files(tmp_path):
     occluded = {r: rec for r, rec in records.items() if rec["occluded"]}
     assert occluded and all(len(rec["visibility"]) == 4 for rec in records.values())
     for rel, rec in records.items():
-        mask = np.asarray(Image.open(ds / mask_relpath(rel)))
+        mask = np.asarray(Image.open(mask_file(ds, rel)))
         visible = np.bincount(mask.ravel(), minlength=5)[1:]
         vis = np.asarray(rec["visibility"])
         # a part seen in the mask is (partly) visible, a part absent from it is not

@@ -1,4 +1,5 @@
-"""tools/verify_dataset.py on miniature and full-count trees."""
+"""``tools/verify_dataset.py`` (:mod:`rganet_reid.cli.verify_dataset`) on miniature and
+full-count trees."""
 
 from __future__ import annotations
 

@@ -78,3 +78,27 @@ def test_search_rejects_incompatible_queries():
         idx.search(q_global, 5)
     with pytest.raises(ValueError, match="empty"):
         idx.search(q.subset(slice(0, 0)), 5)
+
+
+# every retrieval.index key at a non-default value, and the option it must become
+_INDEX_KEYS = {
+    "type": ("index_type", "hnsw"), "search_vectors": ("search_vectors", "fused"),
+    "nlist": ("nlist", 7), "hnsw_m": ("hnsw_m", 9), "ef_construction": ("ef_construction", 11),
+    "region_dtype": ("region_dtype", "float32"), "use_gpu": ("use_gpu", False),
+    "candidates": ("candidates", 123), "nprobe": ("nprobe", 5), "ef_search": ("ef_search", 13),
+}
+
+
+def test_every_index_config_key_becomes_the_build_or_search_option_of_its_name():
+    import inspect
+
+    from rganet_reid.config import get_default_config, load_config
+    from rganet_reid.evaluation.index import index_options_from_config, split_index_options
+
+    assert set(get_default_config().retrieval.index) == set(_INDEX_KEYS)
+    opts = [str(x) for k, (_, v) in _INDEX_KEYS.items() for x in (f"retrieval.index.{k}", v)]
+    build, search = split_index_options(index_options_from_config(load_config(opts=opts)))
+    assert {**build, **search} == dict(_INDEX_KEYS.values())
+    assert set(build) <= set(inspect.signature(GalleryIndex.build).parameters)
+    assert set(search) <= set(inspect.signature(GalleryIndex.search).parameters)
+    assert set(search) == {"candidates", "nprobe", "ef_search"}

@@ -9,8 +9,9 @@ import pytest
 import torch
 from retrieval_helpers import stable_rank_matrix, torchreid_evaluate
 
-from rganet_reid.evaluation import StreamingRanker, evaluate_distmat
+from rganet_reid.evaluation import FeatureSet, StreamingRanker, evaluate_distmat
 from rganet_reid.evaluation import ranking as ranking_mod
+from rganet_reid.evaluation.protocol import RankingProtocol
 
 
 def _ids(rng, n, num_ids, num_cams):
@@ -78,7 +79,7 @@ def test_queries_without_valid_match_are_skipped_like_torchreid():
     gp[gp == 3] = 2  # query 3 (pid 3) has no gallery match at all
     gp[:4], gc[:4] = 1, 1  # pid 1 seen only by camera 1 ... plus elsewhere
     dist = rng.random((5, 60)).astype(np.float32)
-    protocol = ranking_mod.RankingProtocol(qp, qc, gp, gc)
+    protocol = RankingProtocol(q_pids=qp, g_pids=gp, q_camids=qc, g_camids=gc)
     expected_valid = sum(bool(np.any((gp == p) & (gc != c))) for p, c in zip(qp, qc))
     res = _assert_same_as_torchreid(dist, qp, gp, qc, gc)
     assert res.num_valid_queries == expected_valid == int(protocol.valid.sum()) < 5
@@ -115,7 +116,7 @@ def test_many_chunks_and_row_blocks_give_the_same_result():
     gp, gc = _ids(rng, 500, 10, 4)
     dist = torch.from_numpy(rng.integers(0, 40, (50, 500)).astype(np.float32))
     whole = evaluate_distmat(dist, qp, gp, qc, gc)
-    ranker = StreamingRanker(qp, qc, gp, gc)
+    ranker = StreamingRanker(q_pids=qp, g_pids=gp, q_camids=qc, g_camids=gc)
     valid = ranker.valid_queries
     bounds = [0, 13, 14, 200, 371, 500]
     for rows in np.array_split(valid, 4):
@@ -156,8 +157,10 @@ def test_bad_inputs_raise_clear_errors():
     p = np.zeros(3, int)
     with pytest.raises(ValueError, match="shape"):
         evaluate_distmat(np.zeros((2, 3)), p, p, p, p)
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError, match="query set is empty"):
         evaluate_distmat(np.zeros((0, 3)), p[:0], p, p[:0], p)
+    with pytest.raises(ValueError, match="gallery set is empty"):
+        evaluate_distmat(np.zeros((3, 0)), p, p[:0], p, p[:0])
     with pytest.raises(ValueError, match="NaN"):
         evaluate_distmat(np.full((3, 3), np.nan), p, p, p, p)
 
@@ -191,3 +194,22 @@ def test_cuhk03_cmc_agrees_with_torchreid_sampling_estimate():
     # standard errors (< 0.02) of the exact expectation
     np.testing.assert_allclose(res.cmc, ref_cmc, atol=0.02)
     assert np.abs(res.cmc - ref_cmc).mean() < 0.01
+
+
+def test_ranker_takes_ids_by_keyword_in_torchreid_order():
+    rng = np.random.default_rng(12)
+    qp, qc = _ids(rng, 20, 5, 3)
+    gp, gc = _ids(rng, 20, 5, 3)  # equal lengths: a positional swap would run, silently wrong
+    dist = rng.random((20, 20)).astype(np.float32)
+    with pytest.raises(TypeError):
+        StreamingRanker(qp, gp, qc, gc)
+    with pytest.raises(TypeError):
+        RankingProtocol(qp, gp, qc, gc)
+    ref = _assert_same_as_torchreid(dist, qp, gp, qc, gc, max_rank=5)  # positional
+    feats = torch.zeros(20, 1)
+    q, g = FeatureSet(feats, qp, qc), FeatureSet(feats, gp, gc)
+    ranker = StreamingRanker.for_sets(q, g, max_rank=5)
+    ranker.add_rows(ranker.valid_queries, [(0, torch.from_numpy(dist[ranker.valid_queries]))])
+    res = ranker.result()
+    np.testing.assert_array_equal(res.cmc, ref.cmc)
+    assert res.mAP == ref.mAP and res.num_valid_queries == ref.num_valid_queries

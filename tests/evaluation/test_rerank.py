@@ -8,7 +8,7 @@ import torch
 from retrieval_helpers import random_featureset, torchreid_evaluate
 
 from rganet_reid.compat import torchreid_root
-from rganet_reid.evaluation import DistanceKernel, embed, evaluate_retrieval
+from rganet_reid.evaluation import DistanceKernel, FeatureSet, embed, evaluate_retrieval
 from rganet_reid.evaluation.rerank import rerank_distance
 
 
@@ -76,3 +76,28 @@ def test_reranking_changes_the_ranking_and_rejects_bad_parameters():
     with pytest.raises(ValueError, match="k1 and k2"):
         rerank_distance(q, g, k2=0)
     assert torch.isfinite(rerank_distance(q, g, k1=3, k2=2)).all()
+
+
+def test_exact_neighbours_over_many_column_chunks_match_a_dense_pass():
+    from rganet_reid.evaluation.blocks import plan_blocks
+    from rganet_reid.evaluation.rerank import exact_neighbours
+
+    # small-integer features, euclidean: every distance is exact in any summation order, so
+    # the streamed pass and the dense matrix agree to the bit
+    rng = np.random.default_rng(3)
+    n, k = 1500, 12
+    points = FeatureSet(
+        torch.from_numpy(rng.integers(-4, 5, (n, 6))).float(), np.arange(n), np.zeros(n, int)
+    )
+    emb = embed(points, "euclidean")
+    kernel = DistanceKernel(emb, emb, "euclidean")
+    assert plan_blocks(n, n, 1).cols < n  # several column chunks per row block
+    nb = exact_neighbours(kernel, k, memory_budget_mb=1)
+    dense = kernel.block(0, n, 0, n)
+    row_max = dense.square().amax(dim=1)
+    torch.testing.assert_close(nb.row_max, row_max, rtol=0, atol=0)
+    orig = dense.square() / row_max.unsqueeze(1)
+    # equal distances are frequent here: compare the k smallest values, and check that the
+    # indices point at them
+    torch.testing.assert_close(nb.orig, torch.sort(orig, dim=1).values[:, :k], rtol=0, atol=0)
+    torch.testing.assert_close(orig.gather(1, nb.idx), nb.orig, rtol=0, atol=0)

@@ -83,6 +83,19 @@ def test_cached_prototypes_equal_freshly_encoded_ones_and_need_no_text_encoder(c
     assert torch.equal(other(), learner.cached)
 
 
+def test_learnable_prompts_loaded_into_other_text_weights_encode_like_the_original(
+        clip, tokenizer):
+    # A checkpoint saved before the prototypes were frozen, loaded into a model built with other
+    # (e.g. random) text weights: the start/class/end token embeddings must follow the loaded
+    # weights, or the prototypes (and every Eq. 1 mask) differ from the trained model's.
+    original = _learner(clip, tokenizer)
+    torch.manual_seed(123)
+    other = _learner(create_clip(TINY, (64, 32)).eval(), tokenizer)
+    other.load_state_dict(original.state_dict())
+    with torch.no_grad():
+        assert torch.equal(other(), original())
+
+
 def test_part_names_follow_the_paper_per_region_count():
     assert resolve_part_names(2) == ["upper body", "lower body"]
     assert resolve_part_names(4) == ["head", "upper body", "lower body", "foot"]

@@ -42,14 +42,12 @@ class ReIDImageDataset(torchreid_data.ImageDataset):
 
     * ``layout`` – a human-readable description of the expected tree (used in errors).
     * ``eval_ranks`` – the CMC ranks the protocol reports (e.g. ``(1, 3)`` for partial ReID).
-    * ``test_only`` – ``True`` when the dataset has no training split.
     * ``mask_subdir`` – folder (relative to ``dataset_dir``) of part-label masks shipped with
       the dataset, if any (SynthOcc ships them; real datasets take ``data.mask_root``).
     """
 
     layout: str = ""
     eval_ranks: tuple[int, ...] = (1, 5, 10, 20)
-    test_only: bool = False
     mask_subdir: str | None = None
     dataset_dir: str = ""
 

@@ -188,7 +188,7 @@ class MSMT17Strict(ScannedDataset):
     Candidates searched under ``data.root``: ``msmt17/MSMT17_V1``, ``msmt17/MSMT17_V2``
     (torchreid's placement), ``MSMT17_V1``, ``MSMT17_V2``, ``msmt17``, ``MSMT17`` and
     ``data.root`` itself — the first holding ``list_train.txt``. ``msmt17_version="v1"`` or
-    ``"v2"`` restricts the search to that release.
+    ``"v2"`` (config key ``msmt17.version``) restricts the search to that release.
 
     Protocol (as torchreid and the paper): train = ``list_train.txt`` (30,248 images,
     1,041 ids); ``list_val.txt`` (2,373 images) joins the training set only with
@@ -242,7 +242,7 @@ class MSMT17Strict(ScannedDataset):
         chosen = complete[0]
         if len(complete) > 1:
             logger.warning("%s: %s holds both V1 and V2 image folders; reading V1 "
-                           "(pass msmt17_version='v2' for V2)", owner, base)
+                           "(set msmt17.version v2 for V2)", owner, base)
         require_entries(owner, base, [f for f, _ in MSMT17_LISTS.values()], cls.layout)
         dirs = found[chosen]
         scans = {split: parse_msmt17_list(base / fname, dirs[idx])

@@ -1,7 +1,8 @@
 """Finding a published dataset tree on disk and parsing its split folders strictly.
 
 Shared by the real-benchmark dataset classes (Occluded-Duke, Occluded-REID, Partial-REID,
-Partial-iLIDS, Market-1501, MSMT17) and by ``tools/verify_dataset.py``:
+Partial-iLIDS, Market-1501, MSMT17) and by :mod:`rganet_reid.data.verify`
+(``tools/verify_dataset.py``):
 
 * :func:`locate_dataset_dir` searches the documented candidate folders under ``data.root``
   and raises :class:`~rganet_reid.data.datasets.base.DatasetLayoutError` naming the expected

@@ -54,7 +54,6 @@ class OccludedREID(ScannedDataset):
         ("OccludedREID", "query", "gallery", False),
     )
     eval_ranks = (1, 5, 10)
-    test_only = True
     published_key = "occluded_reid"
 
     @classmethod

@@ -31,7 +31,6 @@ class _PartialTestSet(ScannedDataset):
     scheme = ""
     expected_name = ""
     eval_ranks = (1, 3)
-    test_only = True
 
     @classmethod
     def scan(cls, root: str) -> DatasetScan:

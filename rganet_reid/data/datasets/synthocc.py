@@ -16,8 +16,9 @@ from pathlib import Path
 from rganet_reid.data.datasets import DATASETS
 from rganet_reid.data.datasets.base import DatasetLayoutError, ReIDImageDataset
 from rganet_reid.data.datasets.layout import DatasetScan, relabel, scan_split
-from rganet_reid.data.synthocc import EVAL_RANKS, ensure_synthocc, load_manifest, mask_relpath
-from rganet_reid.data.synthocc.protocols import GALLERY_DIR, QUERY_DIR, TRAIN_DIR
+from rganet_reid.data.masks import mask_path_for
+from rganet_reid.data.synthocc import EVAL_RANKS, ensure_synthocc, load_manifest
+from rganet_reid.data.synthocc.protocols import GALLERY_DIR, MASK_DIR, QUERY_DIR, TRAIN_DIR
 
 MARKET_PATTERN = re.compile(r"([-\d]+)_c(\d)")
 EXPECTED_NAME = "{pid:04d}_c{cam}s1_{frame:06d}_00.jpg, e.g. 0042_c3s1_000123_00.jpg"
@@ -53,7 +54,7 @@ class SynthOccDataset(ReIDImageDataset):
     """
 
     protocol: str = ""
-    mask_subdir = "masks"
+    mask_subdir = MASK_DIR
     layout = _LAYOUT
 
     def __init__(self, root: str = "", synthocc_size: str = "demo", synthocc_seed: int = 0,
@@ -88,9 +89,9 @@ class SynthOccDataset(ReIDImageDataset):
 
     # -- masks and occlusion metadata -----------------------------------------------------
     def mask_path(self, img_path: str) -> str:
-        """Part-label mask of an image of this dataset."""
-        rel = Path(img_path).resolve().relative_to(self.dataset_dir).as_posix()
-        return os.path.join(self.dataset_dir, mask_relpath(rel))
+        """Part-label mask of an image of this dataset (the data manager's rule)."""
+        return str(mask_path_for(img_path, self.dataset_dir,
+                                 Path(self.dataset_dir) / self.mask_subdir))
 
     @property
     def manifest(self) -> dict:

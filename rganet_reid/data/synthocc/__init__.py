@@ -36,15 +36,15 @@ core), ``full`` (Occluded-Duke scale: 702 training identities).
 
 from rganet_reid.data.synthocc.protocols import (
     EVAL_RANKS,
-    PROTOCOLS,
     SIZES,
+    SYNTHOCC_PROTOCOLS,
     SynthOccSize,
     build_plan,
     get_size,
     image_name,
-    mask_relpath,
+    mask_file,
 )
-from rganet_reid.data.synthocc.render import PART_NAMES
+from rganet_reid.data.synthocc.render import LABEL_NAMES
 from rganet_reid.data.synthocc.writer import (
     GENERATOR_VERSION,
     dataset_dir_for,
@@ -56,9 +56,9 @@ from rganet_reid.data.synthocc.writer import (
 __all__ = [
     "EVAL_RANKS",
     "GENERATOR_VERSION",
-    "PART_NAMES",
-    "PROTOCOLS",
+    "LABEL_NAMES",
     "SIZES",
+    "SYNTHOCC_PROTOCOLS",
     "SynthOccSize",
     "build_plan",
     "dataset_dir_for",
@@ -67,5 +67,5 @@ __all__ = [
     "get_size",
     "image_name",
     "load_manifest",
-    "mask_relpath",
+    "mask_file",
 ]

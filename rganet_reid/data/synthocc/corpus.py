@@ -30,7 +30,7 @@ from rganet_reid.data.synthocc.appearance import Identity, sample_identity
 from rganet_reid.data.synthocc.camera import camera_canvas, sample_camera
 from rganet_reid.data.synthocc.captions import caption
 from rganet_reid.data.synthocc.generate import _encode
-from rganet_reid.data.synthocc.protocols import MASK_DIR, mask_relpath, resolve_preset, rng_for
+from rganet_reid.data.synthocc.protocols import MASK_DIR, mask_file, resolve_preset, rng_for
 from rganet_reid.data.synthocc.render import render_capture, sample_capture
 from rganet_reid.data.synthocc.writer import (
     GENERATOR_VERSION,
@@ -149,7 +149,7 @@ def generate_corpus(out_dir: str | os.PathLike, size: str | CorpusSize, seed: in
                              cameras[img.cam], canvases[img.cam], sz.height, sz.width, **kwargs)
         img_bytes, mask_bytes = _encode(out.image, out.mask)
         (out_dir / img.relpath).write_bytes(img_bytes)
-        (out_dir / mask_relpath(img.relpath)).write_bytes(mask_bytes)
+        mask_file(out_dir, img.relpath).write_bytes(mask_bytes)
         occ = out.occluder
         records[img.relpath] = {
             "split": img.split, "id": img.identity, "cam": img.cam,

@@ -22,7 +22,7 @@ from rganet_reid.data.synthocc.protocols import (
     MASK_DIR,
     Plan,
     PlannedFile,
-    mask_relpath,
+    mask_file,
     rng_for,
 )
 from rganet_reid.data.synthocc.render import Rendered, render_capture, sample_capture
@@ -111,6 +111,6 @@ def write_plan(plan: Plan, out_dir: Path, progress: bool = False) -> dict[str, d
         img_bytes, mask_bytes = _encode(out.image, out.mask)
         for pf in group:
             (out_dir / pf.relpath).write_bytes(img_bytes)
-            (out_dir / mask_relpath(pf.relpath)).write_bytes(mask_bytes)
+            mask_file(out_dir, pf.relpath).write_bytes(mask_bytes)
             records[pf.relpath] = _record(pf, out)
     return records

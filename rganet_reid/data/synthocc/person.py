@@ -1,6 +1,6 @@
 """The procedural pedestrian: pose sampling and exact, part-labelled rendering.
 
-Labels (:data:`PART_NAMES`): 0 background / occluder, 1 head (face, hair, hat, neck),
+Labels (:data:`LABEL_NAMES`): 0 background / occluder, 1 head (face, hair, hat, neck),
 2 upper body (shirt, arms, hands, bag), 3 lower body (trousers / skirt, legs), 4 feet (shoes).
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 from rganet_reid.data.synthocc.appearance import Identity
 from rganet_reid.data.synthocc.geometry import ellipse, segment, shade, trapezoid
 
-PART_NAMES = ("background", "head", "upper_body", "lower_body", "feet")
+LABEL_NAMES = ("background", "head", "upper_body", "lower_body", "feet")
 HEAD, UPPER, LOWER, FEET = 1, 2, 3, 4
 
 # Person height as a fraction of the crop height (before identity / pose factors).

@@ -29,11 +29,14 @@ of the training identities are, in one of their cameras, always occluded by the 
 
 from __future__ import annotations
 
+import os
 import zlib
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from rganet_reid.data.masks import mask_relpath
 from rganet_reid.data.synthocc.appearance import Identity, sample_identity
 from rganet_reid.data.synthocc.camera import CameraStyle, sample_camera
 from rganet_reid.data.synthocc.render import Occluder
@@ -43,7 +46,7 @@ QUERY_DIR = "query"
 GALLERY_DIR = "bounding_box_test"
 MASK_DIR = "masks"
 IMAGE_EXT = ".jpg"
-PROTOCOLS = ("occluded", "partial", "holistic")
+SYNTHOCC_PROTOCOLS = ("occluded", "partial", "holistic")
 EVAL_RANKS = {"occluded": (1, 3, 5, 10), "partial": (1, 3), "holistic": (1, 3, 5, 10)}
 
 
@@ -125,10 +128,10 @@ def image_name(pid: int, cam: int, frame: int) -> str:
     return f"{pid:04d}_c{cam}s1_{frame:06d}_00{IMAGE_EXT}"
 
 
-def mask_relpath(image_relpath: str) -> str:
-    """Mask of an image: ``masks/<image relative path with .png suffix>``."""
-    stem = image_relpath.rsplit(".", 1)[0]
-    return f"{MASK_DIR}/{stem}.png"
+def mask_file(dataset_dir: str | os.PathLike, image_relpath: str) -> Path:
+    """The part-label mask of the image ``image_relpath`` (relative to ``dataset_dir``): the
+    mask rule of :func:`~rganet_reid.data.masks.mask_relpath` under ``<dataset_dir>/masks``."""
+    return Path(dataset_dir) / MASK_DIR / mask_relpath(image_relpath)
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,8 @@ class Plan:
 
     def folders(self) -> list[str]:
         """Image folders relative to the dataset dir (train first, then per protocol)."""
-        return [TRAIN_DIR] + [f"{p}/{d}" for p in PROTOCOLS for d in (QUERY_DIR, GALLERY_DIR)]
+        return [TRAIN_DIR] + [f"{p}/{d}" for p in SYNTHOCC_PROTOCOLS
+                              for d in (QUERY_DIR, GALLERY_DIR)]
 
 
 def _split_counts(rng: np.random.Generator, n: int, k: int) -> list[int]:
@@ -282,7 +286,7 @@ def build_plan(size: str | SynthOccSize, seed: int) -> Plan:
     n_gocc = int(round(sz.gallery_occluded * len(gallery)))
     occ_gallery = {int(i) for i in lay.choice(len(gallery), size=n_gocc, replace=False)}
 
-    for protocol in PROTOCOLS:
+    for protocol in SYNTHOCC_PROTOCOLS:
         for cap in queries:
             if protocol == "occluded":
                 var = Variant("random")

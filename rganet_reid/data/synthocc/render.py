@@ -3,7 +3,7 @@
 Everything is evaluated analytically on the pixel-centre grid, so the part-label mask is exact:
 each pixel takes the colour *and* the label of the top-most primitive covering it.
 
-Labels (:data:`PART_NAMES`): 0 background / occluder, 1 head (face, hair, hat, neck),
+Labels (:data:`LABEL_NAMES`): 0 background / occluder, 1 head (face, hair, hat, neck),
 2 upper body (shirt, arms, hands, bag), 3 lower body (trousers / skirt, legs), 4 feet (shoes).
 A body pixel hidden by an occluder is labelled 0.
 
@@ -47,8 +47,8 @@ from rganet_reid.data.synthocc.person import (
     BASE_HEIGHT,
     FEET,
     HEAD,
+    LABEL_NAMES,
     LOWER,
-    PART_NAMES,
     UPPER,
     Pose,
     render_person,
@@ -56,7 +56,7 @@ from rganet_reid.data.synthocc.person import (
 )
 
 __all__ = [
-    "BASE_HEIGHT", "FEET", "HEAD", "LOWER", "NUM_PARTS", "OCCLUDER_KINDS", "PART_NAMES", "UPPER",
+    "BASE_HEIGHT", "FEET", "HEAD", "LABEL_NAMES", "LOWER", "NUM_PARTS", "OCCLUDER_KINDS", "UPPER",
     "Capture", "Occluder", "Pose", "Rendered", "compose", "draw_occluder", "fit_occluder",
     "part_pixel_counts", "part_visibility", "render_capture", "render_person", "sample_capture",
     "sample_occluder", "sample_pose",

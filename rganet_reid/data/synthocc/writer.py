@@ -23,8 +23,8 @@ from rganet_reid.data.synthocc.protocols import (
     EVAL_RANKS,
     GALLERY_DIR,
     MASK_DIR,
-    PROTOCOLS,
     QUERY_DIR,
+    SYNTHOCC_PROTOCOLS,
     TRAIN_DIR,
     SynthOccSize,
     build_plan,
@@ -108,7 +108,7 @@ def _build_manifest(plan, header: dict, records: dict[str, dict]) -> dict:
         "layout": {
             "train": TRAIN_DIR,
             "protocols": {p: {"query": f"{p}/{QUERY_DIR}", "gallery": f"{p}/{GALLERY_DIR}",
-                              "eval_ranks": list(EVAL_RANKS[p])} for p in PROTOCOLS},
+                              "eval_ranks": list(EVAL_RANKS[p])} for p in SYNTHOCC_PROTOCOLS},
             "masks": f"{MASK_DIR}/<image relative path, suffix .png>",
             "labels": {"0": "background/occluder", "1": "head", "2": "upper body",
                        "3": "lower body", "4": "feet"},

@@ -1,0 +1,57 @@
+"""The evaluation feature path, shared by the engine's evaluation and the feature extractor.
+
+A batch of preprocessed images goes through the model in eval mode (under the run's autocast
+setting); the global feature, the region features and their confidences w (paper Eq. 10) are
+kept, cast to float32 on the host, and the global feature is L2-normalised when
+``test.normalize_feature`` is on. :meth:`rganet_reid.engine.base.ReIDEngine.extract` and
+:class:`rganet_reid.inference.FeatureExtractor` both call these functions, so a model's
+features are the same whichever of them computed them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+__all__ = ["AMP_DTYPES", "FEATURE_KEYS", "amp_autocast", "eval_features", "finish_features"]
+
+#: The region-aware features of one image: F_g (d,), F^r (N, d) and w (N,).
+FEATURE_KEYS = ("global_feat", "region_feats", "region_weights")
+#: ``train.amp`` names → autocast dtypes.
+AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def amp_autocast(device: torch.device, amp_dtype: torch.dtype | None
+                 ) -> contextlib.AbstractContextManager:
+    """``torch.autocast`` for ``device`` in ``amp_dtype``, or a no-op for ``None``."""
+    if amp_dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=amp_dtype)
+
+
+@torch.no_grad()
+def eval_features(model: nn.Module, images: torch.Tensor) -> dict[str, torch.Tensor | None]:
+    """The features of one batch: ``FEATURE_KEYS`` from an RGANet's output dict, or the
+    tensor a torchreid model returns in eval mode as ``global_feat`` (no regions)."""
+    out = model(images)
+    if isinstance(out, dict):
+        return {key: out.get(key) for key in FEATURE_KEYS}
+    return {"global_feat": out, "region_feats": None, "region_weights": None}
+
+
+def finish_features(batches: Sequence[dict[str, torch.Tensor | None]],
+                    normalize_global: bool) -> dict[str, torch.Tensor | None]:
+    """Concatenate per-batch features as float32 on the CPU; L2-normalise the global feature
+    when ``normalize_global`` (``test.normalize_feature``). Absent keys stay ``None``."""
+    out: dict[str, torch.Tensor | None] = {}
+    for key in FEATURE_KEYS:
+        parts = [b[key].float().cpu() for b in batches if b.get(key) is not None]
+        out[key] = torch.cat(parts) if parts else None
+    if out["global_feat"] is None:
+        raise ValueError("The model returned no global feature (no batch, or no global_feat).")
+    if normalize_global:
+        out["global_feat"] = nn.functional.normalize(out["global_feat"], dim=-1)
+    return out

@@ -1,0 +1,13 @@
+"""Figures of what a model does (matplotlib, PNG).
+
+Layer: uses ``evaluation/`` and ``data/image_io``; used by ``engine/`` (``test.visrank``),
+``inference/`` and ``cli/``. Modules:
+
+* :mod:`rganet_reid.visualization.ranklist` — rank lists in the paper's Fig. 5 form (query +
+  top-k, green correct / red wrong), one model or several on the same queries;
+* region figures in the paper's Fig. 4 form (image, region masks, α / β / w) belong in
+  ``visualization/regions.py`` (region-assessment issue); their per-image inputs come from
+  :meth:`rganet_reid.inference.FeatureExtractor.region_outputs`.
+
+Import the submodules directly; this package imports nothing on its own.
+"""

@@ -1,0 +1,64 @@
+"""engine.test() evaluates with the retrieval settings its config asks for."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from rganet_reid.config.defaults import get_default_config
+from rganet_reid.engine.base import ReIDEngine
+from rganet_reid.evaluation import FeatureSet, evaluate_retrieval
+
+
+class _EvalOnlyEngine(ReIDEngine):
+    def forward_backward(self, data: dict) -> dict[str, float]:
+        raise AssertionError("this engine only evaluates")
+
+
+def _split(rng, n, num_ids, num_cams, dim=8):
+    """Images that are their own features (the model is nn.Flatten), one loader batch."""
+    pids = rng.integers(0, num_ids, n)
+    centers = np.random.default_rng(99).standard_normal((num_ids, dim))
+    feats = torch.from_numpy(centers[pids] + 1.5 * rng.standard_normal((n, dim))).float()
+    items = [(f"img{i}.jpg", int(p), int(c)) for i, (p, c) in
+             enumerate(zip(pids, rng.integers(0, num_cams, n), strict=True))]
+    return [{"img": feats}], items
+
+
+def test_test_hands_the_config_retrieval_settings_to_the_evaluation(tmp_path):
+    rng = np.random.default_rng(0)
+    q_loader, q_items = _split(rng, 40, 12, 3)
+    g_loader, g_items = _split(rng, 200, 12, 3)
+    split = SimpleNamespace(query=q_items, gallery=g_items, query_loader=q_loader,
+                            gallery_loader=g_loader, eval_ranks=(1, 5))
+    datamanager = SimpleNamespace(train_loader=[], test_loader={}, test_splits={"toy": split})
+    cfg = get_default_config()
+    cfg.data.save_dir = str(tmp_path)
+    cfg.test.normalize_feature = False
+    cfg.test.dist_metric = "euclidean"
+    cfg.test.rerank = True
+    cfg.retrieval.rerank_k1, cfg.retrieval.rerank_k2, cfg.retrieval.rerank_lambda = 5, 2, 0.6
+    cfg.retrieval.memory_budget_mb = 1
+    engine = _EvalOnlyEngine(cfg, datamanager, nn.Flatten(), None, device=torch.device("cpu"))
+    got = engine.test()["toy"]
+
+    def ids(items, k):
+        return np.array([it[k] for it in items])
+
+    q = FeatureSet(q_loader[0]["img"], ids(q_items, 1), ids(q_items, 2))
+    g = FeatureSet(g_loader[0]["img"], ids(g_items, 1), ids(g_items, 2))
+    want = evaluate_retrieval(q, g, metric="euclidean", max_rank=10, device="cpu", rerank=True,
+                              rerank_k1=5, rerank_k2=2, rerank_lambda=0.6)
+    assert got["mAP"] == pytest.approx(100 * want.mAP, abs=1e-9)
+    assert got["mINP"] == pytest.approx(100 * want.mINP, abs=1e-9)
+    assert got["rank5"] == pytest.approx(100 * want.rank(5), abs=1e-9)
+    # the config's choices matter here: the default settings give another result
+    default = evaluate_retrieval(q, g, max_rank=10, device="cpu")
+    assert abs(got["mAP"] - 100 * default.mAP) > 0.1
+    saved = json.loads((tmp_path / "results.json").read_text())["results"]["toy"]
+    assert saved["mAP"] == got["mAP"]

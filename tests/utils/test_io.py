@@ -1,0 +1,61 @@
+"""One atomic writer for every saved file: temp file beside it, fsync, rename, umask mode."""
+
+import json
+import os
+import stat
+
+import pytest
+import torch
+
+from rganet_reid.utils import io
+
+
+@pytest.fixture
+def umask_027():
+    old = os.umask(0o027)
+    yield
+    os.umask(old)
+
+
+@pytest.mark.parametrize("save", [
+    lambda p: io.write_json_atomic(p, {"a": 1}),
+    lambda p: io.save_torch_atomic(p, {"w": torch.ones(2)}),
+])
+def test_files_get_the_umask_mode_like_open_not_0600(tmp_path, umask_027, save):
+    path = save(tmp_path / "sub" / "f")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640  # 0o666 & ~0o027
+    assert [p.name for p in path.parent.iterdir()] == ["f"]  # no temp file left
+
+
+@pytest.mark.parametrize("save", [
+    lambda p: io.write_json_atomic(p, {"a": 1}),
+    lambda p: io.save_torch_atomic(p, {"w": torch.ones(2)}),
+])
+def test_json_and_torch_files_are_fsynced_before_the_rename(tmp_path, monkeypatch, save):
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(io.os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd)))
+    monkeypatch.setattr(io.os, "replace",
+                        lambda a, b: (events.append("replace"), real_replace(a, b)))
+    save(tmp_path / "f")
+    assert events[:2] == ["fsync", "replace"]
+
+
+def test_a_failed_write_keeps_the_previous_file_and_leaves_no_temp(tmp_path):
+    path = io.write_json_atomic(tmp_path / "r.json", {"v": 1})
+
+    def half_write(fh):
+        fh.write(b'{"v": ')
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        io.write_atomic(path, half_write)
+    assert json.loads(path.read_text()) == {"v": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_json_content_round_trips_and_replaces(tmp_path):
+    path = tmp_path / "r.json"
+    io.write_json_atomic(path, {"v": 1})
+    io.write_json_atomic(path, {"v": [2, 3]})
+    assert json.loads(path.read_text(encoding="utf-8")) == {"v": [2, 3]}
