@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -41,11 +42,13 @@ from rganet_reid.engine.checkpoint import (
     set_rng_state,
 )
 from rganet_reid.evaluation import FeatureSet, RetrievalResult, evaluate_retrieval
+from rganet_reid.evaluation.region_report import region_report
 from rganet_reid.utils.io import write_json_atomic
 
 logger = logging.getLogger(__name__)
 
 _AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+_FEATURE_KEYS = ("global_feat", "region_feats", "region_weights")  # what FeatureSet holds
 
 
 class ReIDEngine(torchreid_engine.Engine, abc.ABC):
@@ -273,16 +276,17 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
 
     # ------------------------------------------------------------------ evaluation
     @torch.no_grad()
-    def extract(self, loader, items: list) -> FeatureSet:
-        """Run :meth:`extract_features` over ``loader`` into a :class:`FeatureSet`."""
+    def extract(self, loader, items: list, extras: bool = False) -> FeatureSet:
+        """Run :meth:`extract_features` over ``loader`` into a :class:`FeatureSet`; with
+        ``extras`` the other per-image outputs (α, β, mask logits ...) go to its ``extras``."""
         self.set_model_mode("eval")
         parts: dict[str, list[torch.Tensor]] = defaultdict(list)
         for data in tqdm(loader, desc="extract", leave=False, mininterval=2.0):
             with self.autocast():
                 out = self.extract_features(data["img"].to(self.device, non_blocking=True))
-            for key in ("global_feat", "region_feats", "region_weights"):
-                if out.get(key) is not None:
-                    parts[key].append(out[key].float().cpu())
+            for key, value in out.items():
+                if value is not None and (extras or key in _FEATURE_KEYS):
+                    parts[key].append(value.float().cpu())
         cat = {k: torch.cat(v) for k, v in parts.items()}
         if self.cfg.test.normalize_feature:
             cat["global_feat"] = nn.functional.normalize(cat["global_feat"], dim=-1)
@@ -292,6 +296,7 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
             camids=np.asarray([it[2] for it in items], dtype=np.int64),
             region_feats=cat.get("region_feats"),
             region_weights=cat.get("region_weights"),
+            extras={k: v for k, v in cat.items() if k not in _FEATURE_KEYS},
         )
 
     def test(self, epoch: int | None = None, **_: Any) -> dict[str, dict[str, float]]:
@@ -299,11 +304,11 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
         results: dict[str, dict[str, float]] = {}
         for name, split in self.datamanager.test_splits.items():
             t0 = time.monotonic()
-            query = self.extract(split.query_loader, split.query)
-            gallery = self.extract(split.gallery_loader, split.gallery)
+            truth = split.query_truth is not None and split.gallery_truth is not None
+            query = self.extract(split.query_loader, split.query, extras=truth)
+            gallery = self.extract(split.gallery_loader, split.gallery, extras=truth)
             extract_s = time.monotonic() - t0
-            res: RetrievalResult = evaluate_retrieval(
-                query, gallery,
+            settings = dict(
                 metric=self.cfg.test.dist_metric,
                 max_rank=max(max(split.eval_ranks), 10),
                 use_metric_cuhk03=self.cfg.cuhk03.use_metric_cuhk03,
@@ -316,16 +321,30 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                 rerank_lambda=self.cfg.retrieval.rerank_lambda,
                 rerank_neighbours=self.cfg.retrieval.rerank_neighbours,
             )
+            res: RetrievalResult = evaluate_retrieval(query, gallery, **settings)
             # a rank past the gallery size retrieves the whole gallery: CMC at G
             metrics = {f"rank{r}": 100.0 * res.rank(min(r, len(res.cmc)))
                        for r in split.eval_ranks}
             metrics.update(mAP=100.0 * res.mAP, mINP=100.0 * res.mINP,
                            num_query=len(split.query), num_gallery=len(split.gallery),
                            num_valid_queries=res.num_valid_queries, extract_s=extract_s)
+            regions = {}
+            if truth:  # region masks, confidences and Eq. 10 weightings vs the ground truth
+                regions = region_report(
+                    query, gallery, split.query_truth, split.gallery_truth,
+                    functools.partial(evaluate_retrieval, **settings),
+                    list(self.cfg.rganet.seg.label_map))
+                metrics.update(regions)
             results[name] = metrics
             for key, value in metrics.items():
-                if key.startswith(("rank", "mAP", "mINP")) and epoch is not None:
+                if (key.startswith(("rank", "mAP", "mINP")) or key in regions) \
+                        and epoch is not None:
                     self.writer_.add_scalar(f"test/{name}/{key}", value, epoch)
+            if regions:
+                logger.info("%s regions  %s", name, "  ".join(
+                    f"{k}={v:.3f}" if k.startswith(("iou", "miou", "auroc_a", "auroc_b",
+                                                   "auroc_w", "w_")) else f"{k}={v:.1f}"
+                    for k, v in regions.items()))
             if res.num_valid_queries == 0:
                 logger.warning("%s: no query has a valid gallery match", name)
             logger.info("%s  %s", name, "  ".join(

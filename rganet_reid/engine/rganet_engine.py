@@ -29,6 +29,11 @@ from rganet_reid.losses import build_loss, build_stage1_loss
 logger = logging.getLogger(__name__)
 
 
+#: Eval-mode outputs the engine extracts (:meth:`RGANetEngine.extract_features`).
+EXTRACTED_KEYS = ("global_feat", "region_feats", "region_weights", "alpha", "beta",
+                  "iai_similarity", "mask_logits")
+
+
 class RGANetEngine(ReIDEngine):
     """Engine for ``loss.name = rganet`` (models from :func:`rganet_reid.modeling.build_rganet`)."""
 
@@ -85,8 +90,10 @@ class RGANetEngine(ReIDEngine):
 
     @torch.no_grad()
     def extract_features(self, imgs: torch.Tensor) -> dict[str, torch.Tensor | None]:
+        """The features of Eq. 10 (global, regions, w) and, for evaluation against ground
+        truth, α, β, the region-to-centre cosines and the mask logits of Eq. 1."""
         out = self.model(imgs)
-        return {key: out.get(key) for key in ("global_feat", "region_feats", "region_weights")}
+        return {key: out.get(key) for key in EXTRACTED_KEYS}
 
     def extra_state(self) -> dict[str, Any]:
         return {"stage1_done": self.stage1_done, "stage1_history": list(self.stage1_history)}
