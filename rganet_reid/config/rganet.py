@@ -120,6 +120,10 @@ def add_rganet_config(cfg: CN) -> None:
     # How the image-size part mask is brought to the feature grid: "majority" (most frequent
     # label in each cell) or "nearest".
     cfg.rganet.seg.downsample = "majority"
+    # Where L_seg compares: "grid" = on the feature grid (the mask downsampled as above);
+    # "image" = at the mask's own resolution, the mask logits upsampled bilinearly (parts
+    # smaller than a grid cell, e.g. feet, then still count).
+    cfg.rganet.seg.resolution = "grid"
     cfg.rganet.seg.ignore_index = 255  # mask label for unknown pixels (excluded from L_seg)
     # Map the dataset's mask labels to region indices: label_map[i] = target of label i
     # ([] = identity). E.g. 4-part masks (0 bg, 1 head, 2 upper, 3 lower, 4 foot) for N=2
