@@ -124,6 +124,9 @@ def add_rganet_config(cfg: CN) -> None:
     # "image" = at the mask's own resolution, the mask logits upsampled bilinearly (parts
     # smaller than a grid cell, e.g. feet, then still count).
     cfg.rganet.seg.resolution = "grid"
+    # Cross-entropy weight of each class, background first (N+1 values); [] = all 1. Small
+    # parts (head, feet: ~2 % and ~1 % of a SynthOcc image) otherwise barely count.
+    cfg.rganet.seg.class_weights = []
     cfg.rganet.seg.ignore_index = 255  # mask label for unknown pixels (excluded from L_seg)
     # Map the dataset's mask labels to region indices: label_map[i] = target of label i
     # ([] = identity). E.g. 4-part masks (0 bg, 1 head, 2 upper, 3 lower, 4 foot) for N=2

@@ -67,6 +67,8 @@ class SegmentationLoss(nn.Module):
         label_map: ``label_map[i]`` = region index of dataset label ``i`` ([] = identity).
         resolution: ``"grid"`` (target downsampled to the logits) or ``"image"`` (logits
             upsampled to the target).
+        class_weights: N+1 weights of the classes (background first) in the cross-entropy, so
+            small parts (head, feet) are not outweighed by the large ones; ``()`` = all 1.
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class SegmentationLoss(nn.Module):
         include_background: bool = True,
         label_map: Sequence[int] = (),
         resolution: str = "grid",
+        class_weights: Sequence[float] = (),
     ) -> None:
         super().__init__()
         if downsample not in DOWNSAMPLE_MODES:
@@ -87,6 +90,12 @@ class SegmentationLoss(nn.Module):
             raise ValueError(
                 f"rganet.seg.resolution must be one of {RESOLUTIONS}, got {resolution!r}")
         self.resolution = resolution
+        if class_weights and (len(class_weights) != num_parts + 1
+                              or any(w < 0 for w in class_weights)):
+            raise ValueError(f"rganet.seg.class_weights must hold N+1 = {num_parts + 1} weights "
+                             f">= 0 (background first), got {list(class_weights)}")
+        weights = torch.tensor(list(class_weights), dtype=torch.float32) if class_weights else None
+        self.register_buffer("class_weights", weights, persistent=False)
         self.num_parts = num_parts
         self.ignore_index = ignore_index
         self.downsample = downsample
@@ -102,7 +111,8 @@ class SegmentationLoss(nn.Module):
     def from_config(cls, cfg: CfgNode, num_classes: int = 0) -> SegmentationLoss:
         s = cfg.rganet.seg
         return cls(int(cfg.rganet.num_regions), int(s.ignore_index), s.downsample,
-                   bool(s.include_background), list(s.label_map), s.resolution)
+                   bool(s.include_background), list(s.label_map), s.resolution,
+                   list(s.class_weights))
 
     def remap(self, masks: torch.Tensor) -> torch.Tensor:
         """Apply ``label_map`` and check the labels (clear error on a mismatch)."""
@@ -156,4 +166,5 @@ class SegmentationLoss(nn.Module):
         if tuple(logits.shape[-2:]) != tuple(target.shape[-2:]):
             logits = F.interpolate(logits, size=tuple(target.shape[-2:]), mode="bilinear",
                                    align_corners=False)
-        return F.cross_entropy(logits, target, ignore_index=self.ignore_index)
+        return F.cross_entropy(logits, target, weight=self.class_weights,
+                               ignore_index=self.ignore_index)

@@ -82,3 +82,16 @@ def test_image_resolution_upsamples_the_logits_so_a_part_smaller_than_a_cell_cou
     assert float(image(logits, mask)) > float(grid(logits, mask))  # the missed foot costs
     with pytest.raises(ValueError, match="resolution"):
         SegmentationLoss(2, resolution="pixel")
+
+
+def test_class_weights_scale_each_class_in_the_cross_entropy():
+    torch.manual_seed(0)
+    logits = torch.randn(1, 3, 2, 2)
+    masks = torch.tensor([[[0, 1], [2, 2]]])
+    weights = [0.5, 2.0, 1.0]
+    loss = SegmentationLoss(2, class_weights=weights)(logits, masks)
+    nll = -F.log_softmax(logits, 1)[0].permute(1, 2, 0).reshape(4, 3)[range(4), masks.view(-1)]
+    w = torch.tensor(weights)[masks.view(-1)]
+    assert torch.allclose(loss, (w * nll).sum() / w.sum(), atol=1e-6)
+    with pytest.raises(ValueError, match="class_weights"):
+        SegmentationLoss(2, class_weights=[1.0, 1.0])
