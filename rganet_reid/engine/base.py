@@ -340,10 +340,9 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                 if (key.startswith(("rank", "mAP", "mINP")) or key in regions) \
                         and epoch is not None:
                     self.writer_.add_scalar(f"test/{name}/{key}", value, epoch)
-            if regions:
+            if regions:  # fractions (IoU, AUROC, w) with 3 decimals, percentages with 1
                 logger.info("%s regions  %s", name, "  ".join(
-                    f"{k}={v:.3f}" if k.startswith(("iou", "miou", "auroc_a", "auroc_b",
-                                                   "auroc_w", "w_")) else f"{k}={v:.1f}"
+                    f"{k}={v:.1f}" if k.startswith("eq10") else f"{k}={v:.3g}"
                     for k, v in regions.items()))
             if res.num_valid_queries == 0:
                 logger.warning("%s: no query has a valid gallery match", name)
