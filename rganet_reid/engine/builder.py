@@ -159,3 +159,23 @@ def build_engine(cfg: CfgNode, datamanager, device: torch.device):
     optimizer = build_optimizer(cfg, model)
     scheduler = build_scheduler(cfg, optimizer)
     return engine_cls(cfg, datamanager, model, optimizer, scheduler, device=device)
+
+
+def build_run(cfg: CfgNode):
+    """Data, model and engine for ``cfg`` (seeded, run folder prepared with its
+    ``config.yaml``); returns the engine. ``tools/main.py`` and evaluation-only tools
+    (:mod:`rganet_reid.engine.saved_run`) build runs through this."""
+    from pathlib import Path
+
+    from rganet_reid.data.datamanager import ReIDDataManager
+    from rganet_reid.utils.seed import resolve_device, seed_everything
+
+    save_dir = Path(cfg.data.save_dir)
+    save_dir.mkdir(parents=True, exist_ok=True)
+    (save_dir / "config.yaml").write_text(cfg.dump(), encoding="utf-8")
+    seed_everything(cfg.seed)
+    device = resolve_device(cfg.device)
+    logger.info("Device: %s | model: %s | sources: %s | targets: %s", device, cfg.model.name,
+                cfg.data.sources, cfg.data.targets)
+    datamanager = ReIDDataManager(cfg, build_train=not cfg.test.evaluate)
+    return build_engine(cfg, datamanager, device)

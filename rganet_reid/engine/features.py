@@ -16,10 +16,14 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-__all__ = ["AMP_DTYPES", "FEATURE_KEYS", "amp_autocast", "eval_features", "finish_features"]
+__all__ = ["AMP_DTYPES", "EXTRA_KEYS", "FEATURE_KEYS", "amp_autocast", "eval_features",
+           "finish_features"]
 
 #: The region-aware features of one image: F_g (d,), F^r (N, d) and w (N,).
 FEATURE_KEYS = ("global_feat", "region_feats", "region_weights")
+#: Further per-image outputs of a region model, kept for measuring it against ground truth:
+#: α (Eq. 4), β (Eq. 6), region-to-centre cosines and the mask logits of Eq. 1.
+EXTRA_KEYS = ("alpha", "beta", "iai_similarity", "mask_logits")
 #: ``train.amp`` names → autocast dtypes.
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -33,21 +37,25 @@ def amp_autocast(device: torch.device, amp_dtype: torch.dtype | None
 
 
 @torch.no_grad()
-def eval_features(model: nn.Module, images: torch.Tensor) -> dict[str, torch.Tensor | None]:
-    """The features of one batch: ``FEATURE_KEYS`` from an RGANet's output dict, or the
-    tensor a torchreid model returns in eval mode as ``global_feat`` (no regions)."""
+def eval_features(model: nn.Module, images: torch.Tensor, extras: bool = False
+                  ) -> dict[str, torch.Tensor | None]:
+    """The features of one batch: ``FEATURE_KEYS`` (and ``EXTRA_KEYS`` with ``extras``) from
+    an RGANet's output dict, or the tensor a torchreid model returns in eval mode as
+    ``global_feat`` (no regions)."""
     out = model(images)
     if isinstance(out, dict):
-        return {key: out.get(key) for key in FEATURE_KEYS}
+        return {key: out.get(key) for key in FEATURE_KEYS + (EXTRA_KEYS if extras else ())}
     return {"global_feat": out, "region_feats": None, "region_weights": None}
 
 
 def finish_features(batches: Sequence[dict[str, torch.Tensor | None]],
                     normalize_global: bool) -> dict[str, torch.Tensor | None]:
-    """Concatenate per-batch features as float32 on the CPU; L2-normalise the global feature
-    when ``normalize_global`` (``test.normalize_feature``). Absent keys stay ``None``."""
+    """Concatenate per-batch features (``FEATURE_KEYS`` and any extra key the batches carry)
+    as float32 on the CPU; L2-normalise the global feature when ``normalize_global``
+    (``test.normalize_feature``). Absent keys stay ``None``."""
     out: dict[str, torch.Tensor | None] = {}
-    for key in FEATURE_KEYS:
+    extra = [k for k in (batches[0] if batches else {}) if k not in FEATURE_KEYS]
+    for key in FEATURE_KEYS + tuple(extra):
         parts = [b[key].float().cpu() for b in batches if b.get(key) is not None]
         out[key] = torch.cat(parts) if parts else None
     if out["global_feat"] is None:

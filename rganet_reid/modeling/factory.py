@@ -117,6 +117,8 @@ def build_rganet(cfg: CfgNode, num_classes: int) -> RGANet:
         dai=bool(r.dai),
         iai=bool(r.iai),
         confidence=r.confidence,
+        iai_mode=r.iai_mode,
+        iai_temperature=float(r.iai_temperature),
         memory_momentum=float(r.memory.momentum),
         alpha_threshold=float(r.memory.alpha_threshold),
         neck_feat=r.neck_feat,

@@ -40,7 +40,7 @@ def _split():
         query=query, gallery=gallery, eval_ranks=RANKS,
         query_loader=[{"img": q_imgs[:7]}, {"img": q_imgs[7:]}],  # two batches
         gallery_loader=[{"img": g_imgs[:16]}, {"img": g_imgs[16:]}],
-        q_imgs=q_imgs, g_imgs=g_imgs,
+        q_imgs=q_imgs, g_imgs=g_imgs, query_truth=None, gallery_truth=None,
     )
 
 
