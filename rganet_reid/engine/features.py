@@ -2,8 +2,9 @@
 
 A batch of preprocessed images goes through the model in eval mode (under the run's autocast
 setting); the global feature, the region features and their confidences w (paper Eq. 10) are
-kept, cast to float32 on the host, and the global feature is L2-normalised when
-``test.normalize_feature`` is on. :meth:`rganet_reid.engine.base.ReIDEngine.extract` and
+kept, cast to float32 on the host, the global feature is L2-normalised when
+``test.normalize_feature`` is on and the region features always (Eq. 10 uses only their
+direction). :meth:`rganet_reid.engine.base.ReIDEngine.extract` and
 :class:`rganet_reid.inference.FeatureExtractor` both call these functions, so a model's
 features are the same whichever of them computed them.
 """
@@ -17,7 +18,7 @@ import torch
 from torch import nn
 
 __all__ = ["AMP_DTYPES", "EXTRA_KEYS", "FEATURE_KEYS", "amp_autocast", "eval_features",
-           "finish_features"]
+           "finish_features", "unit_regions"]
 
 #: The region-aware features of one image: F_g (d,), F^r (N, d) and w (N,).
 FEATURE_KEYS = ("global_feat", "region_feats", "region_weights")
@@ -52,7 +53,8 @@ def finish_features(batches: Sequence[dict[str, torch.Tensor | None]],
                     normalize_global: bool) -> dict[str, torch.Tensor | None]:
     """Concatenate per-batch features (``FEATURE_KEYS`` and any extra key the batches carry)
     as float32 on the CPU; L2-normalise the global feature when ``normalize_global``
-    (``test.normalize_feature``). Absent keys stay ``None``."""
+    (``test.normalize_feature``) and the region features always (:func:`unit_regions`).
+    Absent keys stay ``None``."""
     out: dict[str, torch.Tensor | None] = {}
     extra = [k for k in (batches[0] if batches else {}) if k not in FEATURE_KEYS]
     for key in FEATURE_KEYS + tuple(extra):
@@ -62,4 +64,16 @@ def finish_features(batches: Sequence[dict[str, torch.Tensor | None]],
         raise ValueError("The model returned no global feature (no batch, or no global_feat).")
     if normalize_global:
         out["global_feat"] = nn.functional.normalize(out["global_feat"], dim=-1)
+    if out["region_feats"] is not None:
+        out["region_feats"] = unit_regions(out["region_feats"])
     return out
+
+
+def unit_regions(region_feats: torch.Tensor) -> torch.Tensor:
+    """Region features F_j^r scaled to unit length along the feature axis.
+
+    Eq. 10 compares region features by cosine distance only, so their length carries no
+    information; storing them as unit vectors makes every consumer (evaluation, gallery files,
+    the ONNX graph) agree on the same numbers, and an absolute tolerance on them meaningful
+    (the raw BNNeck outputs have norms in the tens)."""
+    return nn.functional.normalize(region_feats, dim=-1)

@@ -2,14 +2,16 @@
 
 Library functions, reused by other figures (e.g. rank lists):
 
-* :func:`region_views` runs a region model on images and returns one :class:`RegionView`
-  each: the region masks S_1..S_N of Eq. 1 at image size, α (Eq. 4), β (Eq. 6), w, and the
-  true visibility when known;
+* :func:`region_views` runs a region model on images (:func:`views_from_outputs` from outputs
+  already computed, e.g. by the feature extractor) and returns one :class:`RegionView` each:
+  the region masks S_1..S_N of Eq. 1 at image size, α (Eq. 4), β (Eq. 6), w, and the true
+  visibility when known;
 * :func:`most_occluded` picks the items whose parts are hidden most (ground truth);
 * :func:`overlay_mask` draws one mask over an image on a matplotlib axis;
 * :func:`draw_region_views` lays views out as Fig. 4 (one row per image) and writes a PNG.
 
-``tools/draw_regions.py`` is the command line.
+``tools/draw_regions.py`` draws them for a run's test images (default: the most occluded
+queries, ground-truth visibility beside w); ``rganet-search regions`` for any image files.
 """
 
 from __future__ import annotations
@@ -22,8 +24,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["RegionView", "draw_region_views", "most_occluded", "overlay_mask", "region_views"]
+from rganet_reid.utils.io import write_atomic
 
+__all__ = ["DPI", "RegionView", "draw_region_views", "most_occluded", "overlay_mask",
+           "region_figure_size", "region_views", "views_from_outputs"]
+
+#: Resolution of the PNG (dots per inch of matplotlib's figure size).
+DPI = 130
 _COLORS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#46f0f0")
 
 
@@ -68,20 +75,30 @@ def region_views(model: torch.nn.Module, inputs: torch.Tensor, images: Sequence[
         out = model(inputs)
     finally:
         model.train(was_training)
-    if out.get("mask_logits") is None:
-        raise ValueError("region_views needs a model with generated regions (rganet.regions "
+    return views_from_outputs(out, images, names, visibility, titles)
+
+
+def views_from_outputs(outputs: dict, images: Sequence[np.ndarray], names: Sequence[str],
+                       visibility: np.ndarray | None = None,
+                       titles: Sequence[str] = ()) -> list[RegionView]:
+    """One :class:`RegionView` per image from a region model's outputs: ``mask_logits``
+    ``(B, N+1, h, w)`` (Eq. 1 before the softmax over prototypes, k = 0 background) and the
+    optional ``alpha``, ``beta``, ``region_weights`` ``(B, N)`` — the model's output dict, or
+    :meth:`rganet_reid.inference.FeatureExtractor.region_outputs`."""
+    if outputs.get("mask_logits") is None:
+        raise ValueError("Region figures need a model with generated regions (rganet.regions "
                          "rgm): it has no mask logits to draw")
     views = []
     for i, image in enumerate(images):
-        logits = out["mask_logits"][i:i + 1].float()
+        logits = outputs["mask_logits"][i:i + 1].float()
         size = tuple(image.shape[:2])
         masks = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
         views.append(RegionView(
             image=np.asarray(image, dtype=np.uint8),
             masks=masks.softmax(dim=1)[0, 1:].cpu().numpy(),
             names=list(names),
-            alpha=_row(out.get("alpha"), i), beta=_row(out.get("beta"), i),
-            w=_row(out.get("region_weights"), i),
+            alpha=_row(outputs.get("alpha"), i), beta=_row(outputs.get("beta"), i),
+            w=_row(outputs.get("region_weights"), i),
             visibility=None if visibility is None else np.asarray(visibility[i]),
             title=titles[i] if i < len(titles) else ""))
     return views
@@ -111,8 +128,7 @@ def draw_region_views(views: Sequence[RegionView], path: str | Path, title: str 
     if not views:
         raise ValueError("draw_region_views needs at least one view")
     n = max(len(v.names) for v in views)
-    fig, axes = plt.subplots(len(views), n + 1, figsize=(1.45 * (n + 1), 3.5 * len(views)),
-                             squeeze=False)
+    fig, axes = plt.subplots(len(views), n + 1, figsize=_figsize(len(views), n), squeeze=False)
     for row, view in zip(axes, views):
         row[0].imshow(view.image, interpolation="nearest")
         row[0].set_xticks([])
@@ -128,13 +144,21 @@ def draw_region_views(views: Sequence[RegionView], path: str | Path, title: str 
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=130)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    try:
+        return write_atomic(path, lambda fh: fig.savefig(fh, dpi=DPI, format="png"))
+    finally:
+        plt.close(fig)
+
+
+def region_figure_size(num_images: int, num_regions: int) -> tuple[int, int]:
+    """``(width, height)`` in pixels of :func:`draw_region_views` for ``num_images`` rows of
+    an image and ``num_regions`` regions."""
+    w, h = _figsize(num_images, num_regions)
+    return round(w * DPI), round(h * DPI)
+
+
+def _figsize(num_images: int, num_regions: int) -> tuple[float, float]:
+    return 1.45 * (num_regions + 1), 3.5 * num_images
 
 
 def _caption(view: RegionView, j: int) -> str:
