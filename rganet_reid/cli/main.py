@@ -60,30 +60,10 @@ def config_from_args(args: argparse.Namespace) -> CfgNode:
 
 
 def build(cfg: CfgNode):
-    """Data, model and engine for ``cfg`` (seeded, run folder prepared); returns the engine."""
-    from pathlib import Path
+    """Data, model and engine for ``cfg`` (:func:`rganet_reid.engine.builder.build_run`)."""
+    from rganet_reid.engine.builder import build_run
 
-    import rganet_reid  # noqa: F401  (registers datasets/models with torchreid)
-    from rganet_reid.data.datamanager import ReIDDataManager
-    from rganet_reid.engine.builder import build_engine
-    from rganet_reid.utils import distributed as dist
-    from rganet_reid.utils.seed import seed_everything
-
-    device = dist.init_distributed(cfg.device, cfg.distributed.backend,
-                                   cfg.distributed.timeout_s)  # torchrun; else resolve_device
-    save_dir = Path(cfg.data.save_dir)
-    save_dir.mkdir(parents=True, exist_ok=True)
-    if dist.is_main_process():
-        (save_dir / "config.yaml").write_text(cfg.dump(), encoding="utf-8")
-    seed_everything(cfg.seed)  # the same on every rank: identical data and initial weights
-    logger.info("Device: %s | model: %s | sources: %s | targets: %s", device, cfg.model.name,
-                cfg.data.sources, cfg.data.targets)
-    datamanager = ReIDDataManager(cfg, build_train=not cfg.test.evaluate, rank=dist.rank(),
-                                  world_size=dist.world_size())
-    engine = build_engine(cfg, datamanager, device)
-    if dist.is_distributed():  # each rank its own augmentation / dropout streams
-        seed_everything(cfg.seed + dist.rank())
-    return engine
+    return build_run(cfg)
 
 
 def run(cfg: CfgNode) -> dict[str, dict[str, float]]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -35,7 +36,13 @@ from yacs.config import CfgNode
 from rganet_reid.compat import torchreid_engine, torchreid_root
 from rganet_reid.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from rganet_reid.engine.distributed import DataParallel
-from rganet_reid.engine.features import AMP_DTYPES, amp_autocast, eval_features, finish_features
+from rganet_reid.engine.features import (
+    AMP_DTYPES,
+    FEATURE_KEYS,
+    amp_autocast,
+    eval_features,
+    finish_features,
+)
 from rganet_reid.engine.loop import run_epoch
 from rganet_reid.evaluation import (
     FeatureSet,
@@ -43,6 +50,7 @@ from rganet_reid.evaluation import (
     RetrievalSettings,
     evaluate_retrieval,
 )
+from rganet_reid.evaluation.region_report import region_report
 from rganet_reid.utils.distributed import is_main_process
 from rganet_reid.utils.io import write_json_atomic
 from rganet_reid.utils.rng import rng_state, set_rng_state
@@ -106,10 +114,12 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
         """Restore what :meth:`extra_state` returned."""
 
     @torch.no_grad()
-    def extract_features(self, imgs: torch.Tensor) -> dict[str, torch.Tensor | None]:
+    def extract_features(self, imgs: torch.Tensor, extras: bool = False
+                         ) -> dict[str, torch.Tensor | None]:
         """Eval-mode features of a batch: ``global_feat`` and optional region outputs
-        (:func:`rganet_reid.engine.features.eval_features`, shared with the extractor)."""
-        return eval_features(self.model, imgs)
+        (:func:`rganet_reid.engine.features.eval_features`, shared with the extractor); with
+        ``extras`` also α, β, the region-to-centre cosines and Eq. 1's mask logits."""
+        return eval_features(self.model, imgs, extras=extras)
 
     # ------------------------------------------------------------------ helpers
     def forward_train(self, images: torch.Tensor) -> Any:
@@ -286,14 +296,15 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
 
     # ------------------------------------------------------------------ evaluation
     @torch.no_grad()
-    def extract(self, loader, items: list) -> FeatureSet:
-        """Run :meth:`extract_features` over ``loader`` into a :class:`FeatureSet`."""
+    def extract(self, loader, items: list, extras: bool = False) -> FeatureSet:
+        """Run :meth:`extract_features` over ``loader`` into a :class:`FeatureSet`; with
+        ``extras`` the other per-image outputs (α, β, mask logits ...) go to its ``extras``."""
         self.set_model_mode("eval")
         batches = []
         for data in tqdm(loader, desc="extract", leave=False, mininterval=2.0):
             with self.autocast():
-                batches.append(self.extract_features(data["img"].to(self.device,
-                                                                    non_blocking=True)))
+                batches.append(self.extract_features(
+                    data["img"].to(self.device, non_blocking=True), extras=extras))
         cat = finish_features(batches, bool(self.cfg.test.normalize_feature))
         return FeatureSet(
             global_feats=cat["global_feat"],
@@ -301,6 +312,7 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
             camids=np.asarray([it[2] for it in items], dtype=np.int64),
             region_feats=cat["region_feats"],
             region_weights=cat["region_weights"],
+            extras={k: v for k, v in cat.items() if k not in FEATURE_KEYS and v is not None},
         )
 
     def test(self, epoch: int | None = None, **_: Any) -> dict[str, dict[str, float]]:
@@ -309,14 +321,20 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
         settings = RetrievalSettings.from_config(self.cfg, device=self.device)
         for name, split in self.datamanager.test_splits.items():
             t0 = time.monotonic()
+            truth = split.query_truth is not None and split.gallery_truth is not None
             max_rank = max(max(split.eval_ranks), 10)
             if self.parallel.enabled:  # shards of the query and the gallery per rank
                 query, gallery, g_start, res = self.parallel.extract_and_evaluate(
                     self, split, settings, max_rank)
                 extract_s = self.parallel.extract_s  # this rank's extraction and gathering
+                if truth:  # the region report needs every item's extras: whole sets per rank
+                    query = self.extract(split.query_loader, split.query, extras=True)
+                    gallery, g_start = self.extract(split.gallery_loader, split.gallery,
+                                                    extras=True), 0
             else:
-                query = self.extract(split.query_loader, split.query)
-                gallery, g_start = self.extract(split.gallery_loader, split.gallery), 0
+                query = self.extract(split.query_loader, split.query, extras=truth)
+                gallery, g_start = self.extract(split.gallery_loader, split.gallery,
+                                                extras=truth), 0
                 extract_s = time.monotonic() - t0
                 res: RetrievalResult = evaluate_retrieval(query, gallery, settings,
                                                           max_rank=max_rank)
@@ -326,17 +344,29 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
             metrics.update(mAP=100.0 * res.mAP, mINP=100.0 * res.mINP,
                            num_query=len(split.query), num_gallery=len(split.gallery),
                            num_valid_queries=res.num_valid_queries, extract_s=extract_s)
+            regions = {}
+            if truth:  # region masks, confidences and Eq. 10 weightings vs the ground truth
+                regions = region_report(
+                    query, gallery, split.query_truth, split.gallery_truth,
+                    functools.partial(evaluate_retrieval, settings=settings, max_rank=max_rank),
+                    list(self.cfg.rganet.seg.label_map))
+                metrics.update(regions)
             results[name] = metrics
             if self.feature_sink is not None:
                 self.feature_sink(name, query, gallery, g_start, len(split.gallery))
             if self.cfg.test.visrank:
-                if self.parallel.enabled:
+                if self.parallel.enabled and not truth:  # truth: already the whole gallery
                     gallery = self.parallel.gather_gallery(gallery, split.gallery)
                 if is_main_process():
                     self.visualize_ranks(name, split, query, gallery, epoch)
             for key, value in metrics.items():
-                if key.startswith(("rank", "mAP", "mINP")) and epoch is not None:
+                if (key.startswith(("rank", "mAP", "mINP")) or key in regions) \
+                        and epoch is not None:
                     self.writer_.add_scalar(f"test/{name}/{key}", value, epoch)
+            if regions:  # fractions (IoU, AUROC, w) with 3 decimals, percentages with 1
+                logger.info("%s regions  %s", name, "  ".join(
+                    f"{k}={v:.1f}" if k.startswith("eq10") else f"{k}={v:.3g}"
+                    for k, v in regions.items()))
             if res.num_valid_queries == 0:
                 logger.warning("%s: no query has a valid gallery match", name)
             logger.info("%s  %s", name, "  ".join(

@@ -159,3 +159,31 @@ def build_engine(cfg: CfgNode, datamanager, device: torch.device):
     optimizer = build_optimizer(cfg, model)
     scheduler = build_scheduler(cfg, optimizer)
     return engine_cls(cfg, datamanager, model, optimizer, scheduler, device=device)
+
+
+def build_run(cfg: CfgNode):
+    """Data, model and engine for ``cfg`` (seeded, run folder prepared with its
+    ``config.yaml``); returns the engine. ``tools/main.py`` and evaluation-only tools
+    (:mod:`rganet_reid.engine.saved_run`) build runs through this. Started by torchrun, it
+    joins the process group first (device ``cuda:LOCAL_RANK`` or the CPU)."""
+    from pathlib import Path
+
+    from rganet_reid.data.datamanager import ReIDDataManager
+    from rganet_reid.utils import distributed as dist
+    from rganet_reid.utils.seed import seed_everything
+
+    device = dist.init_distributed(cfg.device, cfg.distributed.backend,
+                                   cfg.distributed.timeout_s)  # torchrun; else resolve_device
+    save_dir = Path(cfg.data.save_dir)
+    save_dir.mkdir(parents=True, exist_ok=True)
+    if dist.is_main_process():  # under torchrun rank 0 alone writes the run folder
+        (save_dir / "config.yaml").write_text(cfg.dump(), encoding="utf-8")
+    seed_everything(cfg.seed)  # the same on every rank: identical data and initial weights
+    logger.info("Device: %s | model: %s | sources: %s | targets: %s", device, cfg.model.name,
+                cfg.data.sources, cfg.data.targets)
+    datamanager = ReIDDataManager(cfg, build_train=not cfg.test.evaluate, rank=dist.rank(),
+                                  world_size=dist.world_size())
+    engine = build_engine(cfg, datamanager, device)
+    if dist.is_distributed():  # each rank its own augmentation / dropout streams
+        seed_everything(cfg.seed + dist.rank())
+    return engine

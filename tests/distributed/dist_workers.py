@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -120,12 +121,16 @@ def sharded_eval_record(seed: int) -> dict:
 
 
 def main_runs_worker(rank: int, world: int, port: int, out_dir: Path,
-                     runs: list[list[str]]) -> None:
-    """``tools/main.py``'s ``main`` with each argument list in turn, in the same processes
-    (each run joins and leaves the process group, as separate torchrun launches would)."""
+                     runs: list[tuple[int, list[str]]]) -> None:
+    """``tools/main.py``'s ``main`` with each ``(port, argument list)`` in turn, in the same
+    processes (each run joins and leaves its own process group on its own rendezvous port, as
+    separate torchrun launches would: reusing one port races with rank 0 closing its store)."""
     join_as_torchrun(rank, world, port)
     torch.set_num_threads(1)
     from rganet_reid.cli.main import main
 
-    codes = [main(argv) for argv in runs]
+    codes = []
+    for run_port, argv in runs:
+        os.environ["MASTER_PORT"] = str(run_port)
+        codes.append(main(argv))
     (out_dir / f"rank{rank}.json").write_text(json.dumps({"codes": codes}))

@@ -11,6 +11,8 @@ import torch
 from dist_helpers import REPO, spawn
 from dist_workers import main_runs_worker
 
+from rganet_reid.utils.distributed import free_port
+
 CONFIG = str(REPO / "projects" / "RGANet" / "synth_occ.yaml")
 
 
@@ -26,8 +28,9 @@ def run_opts(root, save_dir, epochs):
 def test_resumed_torchrun_run_equals_the_uninterrupted_one(synthocc_root, tmp_path):
     full, half = tmp_path / "full", tmp_path / "half"
     ckpt = half / "checkpoints" / "last.pth"
-    runs = [run_opts(synthocc_root, full, 2), run_opts(synthocc_root, half, 1),
-            [*run_opts(synthocc_root, half, 2), "model.resume", str(ckpt)]]
+    argvs = [run_opts(synthocc_root, full, 2), run_opts(synthocc_root, half, 1),
+             [*run_opts(synthocc_root, half, 2), "model.resume", str(ckpt)]]
+    runs = [(free_port(), argv) for argv in argvs]
     records = spawn(main_runs_worker, 2, tmp_path / "ranks", runs)
     assert [r["codes"] for r in records] == [[0, 0, 0], [0, 0, 0]]
     saved = torch.load(ckpt, weights_only=True)
