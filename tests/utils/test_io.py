@@ -59,3 +59,20 @@ def test_json_content_round_trips_and_replaces(tmp_path):
     io.write_json_atomic(path, {"v": 1})
     io.write_json_atomic(path, {"v": [2, 3]})
     assert json.loads(path.read_text(encoding="utf-8")) == {"v": [2, 3]}
+
+
+def test_a_killed_writers_temp_file_is_removed_by_the_next_save(tmp_path):
+    """A save killed mid-write leaves ``.f.<pid>-<hex>.tmp``: the next save of ``f`` removes
+    it when that process is gone, and keeps a running writer's (and other files') temps."""
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    stale = tmp_path / f".f.{dead}-deadbeef.tmp"
+    alive = tmp_path / f".f.{os.getppid()}-cafe0001.tmp"
+    other = tmp_path / f".g.{dead}-deadbeef.tmp"
+    for p in (stale, alive, other):
+        p.write_bytes(b"half")
+    io.save_torch_atomic(tmp_path / "f", {"w": torch.ones(1)})
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["f", alive.name, other.name])
