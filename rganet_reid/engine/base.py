@@ -36,6 +36,7 @@ from rganet_reid.compat import torchreid_engine, torchreid_root
 from rganet_reid.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from rganet_reid.engine.features import AMP_DTYPES, amp_autocast, eval_features, finish_features
 from rganet_reid.engine.loop import run_epoch
+from rganet_reid.engine.resume_policy import check_resume_config
 from rganet_reid.evaluation import (
     FeatureSet,
     RetrievalResult,
@@ -143,6 +144,11 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
             return self.test()
         if cfg.train.max_time > 0:
             self._deadline = time.monotonic() + cfg.train.max_time
+        if self.start_epoch >= cfg.train.max_epoch > 0:  # a finished run: nothing to train
+            logger.warning("%s finished at epoch %d (train.max_epoch %d): nothing to train; "
+                           "evaluating its weights. Raise train.max_epoch to train further.",
+                           cfg.model.resume, self.start_epoch, cfg.train.max_epoch)
+            return self.test(epoch=self.start_epoch)
         if self.start_epoch == 0:
             self.before_train()
         train_start = time.monotonic()
@@ -242,6 +248,7 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                 f"{path} was trained as model.name={ckpt.get('model_name')!r}, but this run "
                 f"builds {self.cfg.model.name!r}."
             )
+        check_resume_config(ckpt.get("config"), self.cfg, path)
         try:
             self.model.load_state_dict(ckpt["model"])
         except RuntimeError as err:
