@@ -140,8 +140,10 @@ def build(cfg: CfgNode):
     import rganet_reid  # noqa: F401  (registers datasets/models with torchreid)
     from rganet_reid.data.datamanager import ReIDDataManager
     from rganet_reid.engine.builder import build_engine
+    from rganet_reid.engine.preflight import check_config, check_images, sampler_warnings
     from rganet_reid.utils.seed import resolve_device, seed_everything
 
+    check_config(cfg)
     save_dir = Path(cfg.data.save_dir)
     save_dir.mkdir(parents=True, exist_ok=True)
     (save_dir / "config.yaml").write_text(cfg.dump(), encoding="utf-8")
@@ -150,6 +152,9 @@ def build(cfg: CfgNode):
     logger.info("Device: %s | model: %s | sources: %s | targets: %s", device, cfg.model.name,
                 cfg.data.sources, cfg.data.targets)
     datamanager = ReIDDataManager(cfg, build_train=not cfg.test.evaluate)
+    check_images(datamanager.splits_to_read(), cfg)
+    if datamanager.train_loader is not None:
+        sampler_warnings(datamanager.train_set.items, cfg)
     return build_engine(cfg, datamanager, device)
 
 
