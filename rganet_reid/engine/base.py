@@ -344,10 +344,19 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
 
 
 def results_table(results: dict[str, dict[str, float]], tablefmt: str = "github") -> str:
-    """One row per dataset: its protocol's ranks, mAP, mINP (a rank a protocol omits is -)."""
+    """One row per dataset: its protocol's ranks, mAP, mINP (a rank a protocol omits is -) and
+    the queries evaluated (with a valid gallery match) / gallery size."""
     ranks = sorted({int(k[4:]) for m in results.values() for k in m if k.startswith("rank")})
     rows = [[name, *(f"{m[f'rank{r}']:.1f}" if f"rank{r}" in m else "-" for r in ranks),
-             f"{m['mAP']:.1f}", f"{m['mINP']:.1f}", f"{m['num_query']}/{m['num_gallery']}"]
+             f"{m['mAP']:.1f}", f"{m['mINP']:.1f}", _queries(m)]
             for name, m in results.items()]
     return tabulate(rows, headers=["dataset", *(f"R{r}" for r in ranks), "mAP", "mINP",
                                    "query/gallery"], tablefmt=tablefmt)
+
+
+def _queries(m: dict[str, float]) -> str:
+    """``evaluated queries/gallery``, saying how many queries were skipped (no valid match)."""
+    valid, total = int(m.get("num_valid_queries", m["num_query"])), int(m["num_query"])
+    cell = f"{valid}/{int(m['num_gallery'])}"
+    return cell if valid == total else f"{cell} ({total - valid} of {total} queries skipped: " \
+        "no valid match)"
