@@ -49,7 +49,7 @@ def load_yaml_with_base(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
     bases = data.pop(BASE_KEY, None)
     if bases is None:
         return _tag_origin(data, path)
-    merged: dict = {}
+    merged = _tag_origin({}, path)
     for base in [bases] if isinstance(bases, str) else list(bases):
         base_path = (path.parent / base).resolve()
         _deep_update(merged, load_yaml_with_base(base_path, (*_seen, path)))
@@ -58,16 +58,19 @@ def load_yaml_with_base(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
 
 
 class _Origin(dict):
-    """A dict that remembers which file it was read from (for error messages)."""
+    """A dict that remembers which file each of its keys was read from (for error messages:
+    a key a child file adds to a section of its ``_BASE_`` is the child's)."""
 
     origin: Path
+    origins: dict[str, Path]
 
 
 def _tag_origin(data: dict, path: Path) -> dict:
     tagged = _Origin()
-    tagged.origin = path
+    tagged.origin, tagged.origins = path, {}
     for key, value in data.items():
         tagged[key] = _tag_origin(value, path) if isinstance(value, dict) else value
+        tagged.origins[key] = path
     return tagged
 
 
@@ -77,6 +80,8 @@ def _deep_update(dst: dict, src: Mapping) -> None:
             _deep_update(dst[key], value)
         else:
             dst[key] = value
+            if isinstance(dst, _Origin) and isinstance(src, _Origin):
+                dst.origins[key] = src.origins[key]
 
 
 def merge_dict(
@@ -86,7 +91,7 @@ def merge_dict(
     root = cfg if root is None else root
     for key, value in data.items():
         full_key = f"{prefix}{key}"
-        where = str(getattr(data, "origin", source))
+        where = str(getattr(data, "origins", {}).get(key) or getattr(data, "origin", source))
         if key not in cfg:
             raise unknown_key_error(root, full_key, where)
         current = cfg[key]
