@@ -10,12 +10,14 @@ runs) is removed by the next write of the same file.
 
 from __future__ import annotations
 
+import errno
 import glob
 import json
 import logging
 import os
 import re
 import secrets
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -25,6 +27,8 @@ import torch
 logger = logging.getLogger(__name__)
 
 _TEMP_ATTEMPTS = 100
+#: Free space below which a failed write is reported as a full file system.
+_FULL_BYTES = 64 << 20
 
 
 def write_atomic(path: str | Path, write: Callable[[IO[bytes]], Any]) -> Path:
@@ -57,8 +61,19 @@ def write_json_atomic(path: str | Path, obj: Any) -> Path:
 
 
 def save_torch_atomic(path: str | Path, obj: Any) -> Path:
-    """``torch.save(obj)`` to ``path`` atomically."""
-    return write_atomic(path, lambda fh: torch.save(obj, fh))
+    """``torch.save(obj)`` to ``path`` atomically. A failed write (torch reports it as a
+    ``RuntimeError`` such as "unexpected pos ...") is an :class:`OSError` naming ``path``:
+    ``ENOSPC`` when its file system is (nearly) full, else ``EIO``."""
+
+    def save(fh: IO[bytes]) -> None:
+        try:
+            torch.save(obj, fh)
+        except RuntimeError as err:
+            full = shutil.disk_usage(Path(path).parent).free < _FULL_BYTES
+            code = errno.ENOSPC if full else errno.EIO
+            raise OSError(code, f"{os.strerror(code)} (torch.save: {err})", str(path)) from err
+
+    return write_atomic(path, save)
 
 
 def _create_temp(path: Path) -> tuple[int, Path]:
