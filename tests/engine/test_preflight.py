@@ -121,3 +121,12 @@ def test_main_stops_before_reading_data_with_one_message(tmp_path, capsys, opts,
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
     assert not (save / "config.yaml").exists() and not (tmp_path / "no-data").exists()
+
+
+def test_identities_with_fewer_images_than_num_instances_are_warned(tmp_path, caplog):
+    items = [("a.jpg", 1, 0, 0)] * 4 + [("b.jpg", 2, 0, 0)] * 2 + [("c.jpg", 3, 0, 0)]
+    preflight.sampler_warnings(items, cfg_with(tmp_path, sampler__num_instances=4))
+    assert "2 of 3 training identities have fewer than sampler.num_instances=4" in caplog.text
+    caplog.clear()
+    preflight.sampler_warnings(items, cfg_with(tmp_path, sampler__num_instances=1))
+    assert caplog.text == ""
