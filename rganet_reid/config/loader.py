@@ -29,7 +29,7 @@ def read_yaml_mapping(path: str | Path, error: type[Exception] = ConfigError,
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:
-        raise error(f"{path}: not valid YAML: {err}") from err
+        raise error(f"{path}: not valid YAML: {' '.join(str(err).split())}") from err
     if not isinstance(data, dict):
         raise error(f"{path}: top level must be a mapping, got {type(data).__name__}")
     return data
@@ -52,6 +52,9 @@ def load_yaml_with_base(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
     merged = _tag_origin({}, path)
     for base in [bases] if isinstance(bases, str) else list(bases):
         base_path = (path.parent / base).resolve()
+        if not base_path.is_file():
+            raise ConfigError(f"{path}: its _BASE_ {base!r} is not a file ({base_path}); paths "
+                              "are relative to the file that names them.")
         _deep_update(merged, load_yaml_with_base(base_path, (*_seen, path)))
     _deep_update(merged, _tag_origin(data, path))
     return merged

@@ -85,6 +85,16 @@ def test_wrong_type_is_an_error_naming_the_expected_type(tmp_path):
         load_config(f)
 
 
+def test_a_missing_base_names_the_file_that_names_it_and_yaml_errors_are_one_line(tmp_path):
+    child = write(tmp_path / "child.yaml", "_BASE_: nowhere.yaml\n")
+    with pytest.raises(ConfigError, match=f"{child}: its _BASE_ 'nowhere.yaml' is not a file"):
+        load_config(child)
+    broken = write(tmp_path / "broken.yaml", "train:\n  lr: [0.1\n")
+    with pytest.raises(ConfigError, match="not valid YAML") as info:
+        load_config(broken)
+    assert "\n" not in str(info.value)
+
+
 def test_base_cycle_is_detected(tmp_path):
     write(tmp_path / "a.yaml", "_BASE_: b.yaml\n")
     write(tmp_path / "b.yaml", "_BASE_: a.yaml\n")
