@@ -33,7 +33,7 @@ from tqdm import tqdm
 from yacs.config import CfgNode
 
 from rganet_reid.config.keys import get_key
-from rganet_reid.data.image_io import ImageReadError, check_image
+from rganet_reid.data.verify import check_image as image_problem
 from rganet_reid.utils.io import write_json_atomic
 from rganet_reid.utils.seed import device_problem
 
@@ -244,18 +244,11 @@ def check_images(splits: dict[str, list], cfg: CfgNode) -> None:
         if cache.get(path) != stamps[path]:
             todo.append(path)
 
-    def check(path: str) -> str | None:
-        try:
-            check_image(path)
-        except ImageReadError as err:
-            return str(err)
-        return None
-
     if todo:
         workers = max(1, min(8, int(cfg.data.workers) or 1))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(tqdm(pool.map(check, todo), total=len(todo), desc="pre-flight images",
-                                leave=False, mininterval=1.0))
+            results = list(tqdm(pool.map(image_problem, todo), total=len(todo),
+                                desc="pre-flight images", leave=False, mininterval=1.0))
         for path, problem in zip(todo, results):
             if problem:
                 problems.append(problem)

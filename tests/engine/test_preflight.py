@@ -96,8 +96,8 @@ def test_a_second_run_decodes_only_what_changed_and_the_key_turns_it_off(tmp_pat
     items = _images(tmp_path / "q", 4)
     cfg = cfg_with(tmp_path, data__root=str(tmp_path))
     seen = []
-    real = preflight.check_image
-    monkeypatch.setattr(preflight, "check_image", lambda p: (seen.append(p), real(p))[1])
+    real = preflight.image_problem
+    monkeypatch.setattr(preflight, "image_problem", lambda p: (seen.append(p), real(p))[1])
     check_images({"q": items}, cfg)
     assert len(seen) == 4
     seen.clear()
