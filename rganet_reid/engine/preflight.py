@@ -129,6 +129,9 @@ def _number_problems(cfg: CfgNode) -> list[str]:
     for key in ("train.batch_size", "test.batch_size", "data.height", "data.width"):
         if get_key(cfg, key) <= 0:
             problems.append(f"{key} is {get_key(cfg, key)}; it must be a positive integer.")
+    if cfg.data.workers < 0:
+        problems.append(f"data.workers is {cfg.data.workers}; use 0 (load in the main process) "
+                        "or more.")
     if cfg.train.max_epoch < 0:
         problems.append(f"train.max_epoch is {cfg.train.max_epoch}; use 0 or more.")
     if not cfg.train.lr > 0:

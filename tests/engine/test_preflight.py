@@ -32,15 +32,16 @@ def test_every_config_problem_is_listed_at_once(tmp_path, monkeypatch):
     cfg = cfg_with(tmp_path, train__optim="adamm", rganet__regions="foo", train__amp="fp8",
                    model__load_weights=str(tmp_path / "none.pth"), device="cuda",
                    data__mask_root=str(tmp_path / "masks"), data__targets=["dukee"],
-                   data__save_dir=str(tmp_path / "file" / "run"))
+                   data__save_dir=str(tmp_path / "file" / "run"), data__workers=-1)
     with pytest.raises(PreflightError) as info:
         check_config(cfg)
     msg = str(info.value)
-    for expected in ("8 problem(s)", "train.optim is 'adamm'; choose one of: adam",
+    for expected in ("9 problem(s)", "train.optim is 'adamm'; choose one of: adam",
                      "rganet.regions is 'foo'", "train.amp is 'fp8'",
                      "model.load_weights", "none.pth is not a file",
                      "data.mask_root", "data.targets names unknown dataset(s) ['dukee']",
-                     "is a file, not a folder", "CUDA is not available"):
+                     "is a file, not a folder", "CUDA is not available",
+                     "data.workers is -1; use 0"):
         assert expected in msg, expected
 
 
