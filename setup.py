@@ -38,7 +38,9 @@ setup(
     packages=find_namespace_packages(include=["rganet_reid", "rganet_reid.*"],
                                      exclude=["*.__pycache__"]),
     include_package_data=True,
-    package_data={"rganet_reid": ["config/*.yaml", "modeling/model_configs/*.json"]},
+    # modeling/weights/: the shipped synthocc-clip tiny CLIP (sha256-checked on load)
+    package_data={"rganet_reid": ["config/*.yaml", "modeling/model_configs/*.json",
+                                  "modeling/weights/*.safetensors"]},
     install_requires=[
         "torch>=2.1",
         "torchvision>=0.16",

@@ -24,6 +24,12 @@ logger = logging.getLogger(__name__)
 
 #: Metric keys of results.json that leaderboards report (ranks vary by protocol).
 METRIC_KEYS: tuple[str, ...] = ("rank1", "rank3", "rank5", "rank10", "mAP", "mINP")
+#: Region measurements against part ground truth (evaluation/region_report.py), for region
+#: models on datasets that have it; a spec's ``metrics`` may name them as table columns.
+REGION_METRIC_KEYS: tuple[str, ...] = (
+    "miou", "auroc_w", "auroc_alpha", "auroc_beta", "eq10_global_mAP", "eq10_uniform_mAP",
+    "eq10_oracle_mAP", "eq10_global_rank1", "eq10_uniform_rank1", "eq10_oracle_rank1")
+_STORED_KEYS = METRIC_KEYS + REGION_METRIC_KEYS
 
 
 class LeaderboardError(ValueError):
@@ -141,7 +147,7 @@ def load_run(run_dir: str | Path) -> list[RunResult]:
         out.append(RunResult(
             entry=str(creator.get("entry", run_dir.parent.name)), protocol=protocol,
             dataset=dataset, seed=int(bench["seed"]),
-            metrics={k: float(m[k]) for k in METRIC_KEYS if k in m},
+            metrics={k: float(m[k]) for k in _STORED_KEYS if k in m},
             params=bench.get("params"), inference_ips=inference.get("images_per_s"),
             training_ips=training.get("images_per_s"),
             descriptor=dict(bench.get("descriptor") or {}),
@@ -243,7 +249,7 @@ def merge_seeds(runs: Sequence[RunResult], entry_order: Sequence[str] | None = N
     rows = []
     for entry, protocol in keys:
         group = sorted(groups[(entry, protocol)], key=lambda r: r.seed)
-        metric_names = [k for k in METRIC_KEYS if any(k in r.metrics for r in group)]
+        metric_names = [k for k in _STORED_KEYS if any(k in r.metrics for r in group)]
         first = group[0]
         _check_consistent(group)
         rows.append(MergedRow(

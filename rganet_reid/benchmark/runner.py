@@ -110,6 +110,8 @@ def build_run_config(spec: BenchmarkSpec, entry: Entry, protocols: tuple[str, ..
     from rganet_reid.config import load_config
 
     cfg = load_config(entry.config or spec.base_config or None, freeze=False)
+    if entry.oracle:  # no model: the name keeps its runs apart from every model's
+        cfg.model.name = f"oracle-{entry.oracle}"
     if entry.model:
         cfg.model.name = entry.model
         if entry.config is None and "loss.name" not in entry.overrides:
@@ -245,11 +247,13 @@ def _execute(plan: RunPlan, mode: str, throughput: ThroughputSettings, force: bo
     have = None if force else stored_targets(run_dir, plan.config_hash)
     previous = read_json(run_dir / BENCH_FILE) or {}
     if (have is not None and mode == "train" and set(needed) <= set(have)
-            and _same_throughput(previous, throughput)):
+            and (plan.entry.oracle or _same_throughput(previous, throughput))):
         logger.info("%s: up to date (config %s), not retrained", run_dir, plan.config_hash)
         return previous
     targets = list(dict.fromkeys([*(have or []), *needed]))
     cfg = _with(plan.cfg, {"data.targets": targets})
+    if plan.entry.oracle:
+        return _execute_oracle(plan, cfg, previous, spec_name)
     if plan.entry.weights is not None:
         action = "weights"
     elif mode == "evaluate" or have is not None:
@@ -306,6 +310,33 @@ def _execute(plan: RunPlan, mode: str, throughput: ThroughputSettings, force: bo
     logger.info("%s: %.2fM params, inference %.1f img/s (batch %d, %s), wall %.0f s",
                 plan.entry.label, record["params"] / 1e6, inference.images_per_s,
                 inference.batch_size, inference.device, wall)
+    return record
+
+
+def _execute_oracle(plan: RunPlan, cfg: CfgNode, previous: dict[str, Any],
+                    spec_name: str) -> dict[str, Any]:
+    """Evaluate an oracle entry (no model, nothing trained) and store it like a run."""
+    from rganet_reid.benchmark.oracle import evaluate_oracle
+
+    plan.run_dir.mkdir(parents=True, exist_ok=True)
+    (plan.run_dir / BENCH_FILE).unlink(missing_ok=True)
+    t0 = time.monotonic()
+    results = evaluate_oracle(cfg, plan.entry.oracle)
+    write_json_atomic(plan.run_dir / "results.json",
+                      {"model": cfg.model.name, "epoch": None, "results": results})
+    record = {
+        "format": RUN_FORMAT, "version": RUN_FORMAT_VERSION, "status": "complete",
+        "config_hash": plan.config_hash, "seed": plan.seed,
+        "sources": list(cfg.data.sources), "targets": list(cfg.data.targets),
+        "action": "oracle", "oracle": plan.entry.oracle,
+        "created_by": previous.get("created_by") or {"spec": spec_name,
+                                                     "entry": plan.entry.label},
+        "descriptor": plan.descriptor(), "weights": "", "params": None, "inference": {},
+        "training": None, "wall_time_s": time.monotonic() - t0,
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+    }
+    write_json_atomic(plan.run_dir / BENCH_FILE, record)
     return record
 
 

@@ -86,6 +86,7 @@ class Entry:
     overrides: dict[str, Any] = field(default_factory=dict)
     weights: Path | None = None
     sweep_keys: tuple[str, ...] = ()
+    oracle: str | None = None  # a matcher with no learning (benchmark/oracle.py), not a model
 
     @property
     def slug(self) -> str:

@@ -25,7 +25,7 @@ from rganet_reid.benchmark.sweeps import SWEEP_SYMBOLS, sweep_entries
 
 _SPEC_KEYS = {"name", "title", "shape", "protocols", "seeds", "budget", "base_config",
               "overrides", "throughput", "metrics", "entries", "sweeps", "description"}
-_ENTRY_KEYS = {"label", "config", "model", "overrides", "weights"}
+_ENTRY_KEYS = {"label", "config", "model", "overrides", "weights", "oracle"}
 
 
 def resolve_path(value: str | Path, base_dir: Path | None, what: str) -> Path:
@@ -92,16 +92,25 @@ def parse_entry(raw: Any, index: int, base_dir: Path | None, where: str,
     if unknown:
         raise SpecError(f"{where}: entries[{index}] has unknown keys {sorted(unknown)}; "
                         f"valid: {sorted(_ENTRY_KEYS)}")
-    if not raw.get("config") and not raw.get("model"):
-        raise SpecError(f"{where}: entries[{index}] needs a config file or a model name")
-    label = str(raw.get("label") or raw.get("model") or Path(str(raw["config"])).stem)
+    if not raw.get("config") and not raw.get("model") and not raw.get("oracle"):
+        raise SpecError(f"{where}: entries[{index}] needs a config file or a model name "
+                        "(or an oracle)")
+    if raw.get("oracle"):
+        from rganet_reid.benchmark.oracle import ORACLES
+
+        if raw["oracle"] not in ORACLES or raw.get("model") or raw.get("weights"):
+            raise SpecError(f"{where}: entries[{index}] oracle must be one of {ORACLES}, "
+                            "without a model or weights")
+    label = str(raw.get("label") or raw.get("model") or raw.get("oracle")
+                or Path(str(raw["config"])).stem)
     config = (resolve_path(raw["config"], base_dir, f"{where}: entry {label!r} config")
               if raw.get("config") else None)
     weights = (resolve_path(raw["weights"], base_dir, f"{where}: entry {label!r} weights")
                if raw.get("weights") else None)
     overrides = parse_overrides(raw.get("overrides"), f"{where}: entry {label!r}")
     return Entry(label=label, config=config, model=raw.get("model") or None,
-                 overrides=overrides, weights=weights, sweep_keys=sweep_keys)
+                 overrides=overrides, weights=weights, sweep_keys=sweep_keys,
+                 oracle=raw.get("oracle") or None)
 
 
 def _sweeps(raw: Any, base_dir: Path | None, fixed: Mapping[str, Any],

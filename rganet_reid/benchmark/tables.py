@@ -27,7 +27,13 @@ from rganet_reid.benchmark.sweeps import SWEEP_SYMBOLS
 
 COLUMN_KINDS = ("text", "int", "check", "stat")
 METRIC_HEADERS = {"rank1": "R1", "rank3": "R3", "rank5": "R5", "rank10": "R10", "mAP": "mAP",
-                  "mINP": "mINP"}
+                  "mINP": "mINP", "miou": "mIoU", "auroc_w": "w-AUROC", "auroc_alpha": "α-AUROC",
+                  "auroc_beta": "β-AUROC", "eq10_global_mAP": "mAP (global)",
+                  "eq10_uniform_mAP": "mAP (w=1)", "eq10_oracle_mAP": "mAP (oracle w)",
+                  "eq10_global_rank1": "R1 (global)", "eq10_uniform_rank1": "R1 (w=1)",
+                  "eq10_oracle_rank1": "R1 (oracle w)"}
+#: Decimals of metrics that are fractions (IoU, AUROC) rather than percentages.
+METRIC_DIGITS = {"miou": 2, "auroc_w": 2, "auroc_alpha": 2, "auroc_beta": 2}
 REGION_TYPES = {"none": "Baseline", "stripes": "Fixed-stripe", "rgm": "RGM"}
 LEARNABLE_PROMPT = "[Learnable Tokens] + [CLASS]"
 PM = " ± "
@@ -115,7 +121,7 @@ def _by_entry(rows: Sequence[MergedRow]) -> OrderedDict[str, dict[str, MergedRow
 def _metric_columns(spec: BenchmarkSpec, protocols: Sequence[str]) -> list[Column]:
     many = len(protocols) > 1
     return [Column(f"{p}.{m}", (f"{PROTOCOLS[p].title} " if many else "")
-                   + METRIC_HEADERS.get(m, m), "stat")
+                   + METRIC_HEADERS.get(m, m), "stat", METRIC_DIGITS.get(m, 1))
             for p in protocols for m in spec.metrics]
 
 

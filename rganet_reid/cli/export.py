@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     parity = measure_parity(extractor, out, images, args.parity_batches)
     keys, derived = list(parity[0].max_abs_diff), list(parity[0].derived)
     print(f"\nParity, max |ONNX - PyTorch| on real images ({where}); outputs, then what "
-          "retrieval uses (L2-normalised region features, Eq. 10 distances within the batch):")
+          "retrieval computes (Eq. 10 distances within the batch):")
     print(tabulate([[p.batch_size, *(f"{p.max_abs_diff[k]:.2e}" for k in keys),
                      *(f"{p.derived[k]:.2e}" for k in derived)] for p in parity],
                    headers=["batch", *keys, *derived], tablefmt="github"))

@@ -134,28 +134,10 @@ def config_from_args(args: argparse.Namespace) -> CfgNode:
 
 
 def build(cfg: CfgNode):
-    """Data, model and engine for ``cfg`` (seeded, run folder prepared); returns the engine."""
-    from pathlib import Path
+    """Data, model and engine for ``cfg`` (:func:`rganet_reid.engine.builder.build_run`)."""
+    from rganet_reid.engine.builder import build_run
 
-    import rganet_reid  # noqa: F401  (registers datasets/models with torchreid)
-    from rganet_reid.data.datamanager import ReIDDataManager
-    from rganet_reid.engine.builder import build_engine
-    from rganet_reid.engine.preflight import check_config, check_images, sampler_warnings
-    from rganet_reid.utils.seed import resolve_device, seed_everything
-
-    check_config(cfg)
-    save_dir = Path(cfg.data.save_dir)
-    save_dir.mkdir(parents=True, exist_ok=True)
-    (save_dir / "config.yaml").write_text(cfg.dump(), encoding="utf-8")
-    seed_everything(cfg.seed)
-    device = resolve_device(cfg.device)
-    logger.info("Device: %s | model: %s | sources: %s | targets: %s", device, cfg.model.name,
-                cfg.data.sources, cfg.data.targets)
-    datamanager = ReIDDataManager(cfg, build_train=not cfg.test.evaluate)
-    check_images(datamanager.splits_to_read(), cfg)
-    if datamanager.train_loader is not None:
-        sampler_warnings(datamanager.train_set.items, cfg)
-    return build_engine(cfg, datamanager, device)
+    return build_run(cfg)
 
 
 def run(cfg: CfgNode) -> dict[str, dict[str, float]]:

@@ -4,6 +4,7 @@
     rganet-search query --index GALLERY_DIR IMAGE_OR_FOLDER [...] [-k 10] [--out ranks.png]
     rganet-search ranklist --model RUN_A [--model RUN_B] --dataset synthocc_occluded \
         --root data --out fig5.png
+    rganet-search regions --model RUN_OR_WEIGHTS IMAGE_OR_FOLDER [...] --out fig4.png
 
 ``--model`` is a run folder (``config.yaml`` + ``model.pth``), a weights file written by
 rganet-reid (it embeds its config), torchreid weights with ``--config``, or an ONNX file from
@@ -82,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a chosen query (index in the query set), repeatable")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-k", "--topk", type=int, default=10)
+    p.add_argument("--out", required=True, help="PNG file")
+
+    p = sub.add_parser("regions", help="Fig. 4 for image files: each image, its region masks "
+                       "and α / β / w per region (RGANet models with generated regions)")
+    _model_args(p, required=True)
+    p.add_argument("images", nargs="+", help="images or folders of them")
+    p.add_argument("--max-images", type=int, default=8, help="draw at most this many")
     p.add_argument("--out", required=True, help="PNG file")
     return parser
 
@@ -192,6 +200,33 @@ def cmd_ranklist(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_regions(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from rganet_reid.data.image_io import read_rgb
+    from rganet_reid.inference import list_images
+    from rganet_reid.modeling.prompt import resolve_part_names
+    from rganet_reid.visualization.regions import draw_region_views, views_from_outputs
+
+    extractor = _extractor(args.model, args)
+    paths: list[Path] = []
+    for item in args.images:
+        p = Path(item).expanduser()
+        paths += list_images(p) if p.is_dir() else [p]
+    if len(paths) > args.max_images:
+        logger.info("Drawing the first %d of %d images (--max-images).", args.max_images,
+                    len(paths))
+        paths = paths[:args.max_images]
+    images = [np.asarray(read_rgb(p)) for p in paths]
+    outputs = extractor.region_outputs([str(p) for p in paths])
+    rg = extractor.cfg.rganet
+    names = resolve_part_names(int(rg.num_regions), list(rg.part_names))
+    views = views_from_outputs(outputs, images, names, titles=[_display(str(p)) for p in paths])
+    out = draw_region_views(views, args.out, f"{Path(args.model).name}: regions, α, β, w")
+    print(f"Figure: {out}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one sub-command; faults exit with status 2 (:mod:`rganet_reid.cli.errors`)."""
     from rganet_reid.utils.logging import setup_logging
@@ -200,7 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging()
     import rganet_reid  # noqa: F401  (registers datasets/models with torchreid)
 
-    commands = {"index": cmd_index, "query": cmd_query, "ranklist": cmd_ranklist}
+    commands = {"index": cmd_index, "query": cmd_query, "ranklist": cmd_ranklist,
+                "regions": cmd_regions}
     return run_command(lambda: commands[args.command](args), debug=args.debug, log=logger)
 
 

@@ -71,9 +71,18 @@ def add_rganet_config(cfg: CN) -> None:
     cfg.rganet.dai = True  # discrimination-aware indicator α (Eq. 4)
     cfg.rganet.iai = True  # invariance-aware indicator β (Eq. 6) with the memory bank (Eq. 5)
     # How α and β combine into the confidence w: "softmax_sum" = softmax_j(α_j + β_j) (the
-    # text, default); "mean" = (α_j + β_j) / 2 (Fig. 4; not normalised over regions). With one
-    # indicator off, only the other enters; with both off, w_j = 1/N.
-    cfg.rganet.confidence = "softmax_sum"
+    # text); "mean" = (α_j + β_j) / 2 (Fig. 4's numbers; not normalised over regions; default:
+    # measured best, projects/RGANet/README.md "Where the paper's text and figures disagree").
+    # With one indicator off only the other enters; with both off every w_j = 1/N (softmax_sum)
+    # or 1 (mean).
+    cfg.rganet.confidence = "mean"
+    # How β (Eq. 6) is read from the cosines cos(F_j^r, C_k) of region features to the class
+    # centres: "regions" = softmax over the regions j of cos(F_j^r, C_j)/τ (the text: β sums
+    # to 1 over an image's regions); "centres" = softmax over the centres k of cos(F_j^r, C_k)/τ
+    # taken at k = j (how much region j looks like its own class rather than another; Fig. 4's
+    # β values 0.85, 0.90, 0.08, 0.03 do not sum to 1; default: measured best).
+    cfg.rganet.iai_mode = "centres"
+    cfg.rganet.iai_temperature = 0.1  # τ of iai_mode (1 with "regions" = the text)
     cfg.rganet.memory = CN()
     cfg.rganet.memory.momentum = 0.3  # m_u in Eq. 5
     cfg.rganet.memory.alpha_threshold = 0.85  # only regions with α_j above this update C_j
@@ -82,10 +91,20 @@ def add_rganet_config(cfg: CN) -> None:
     cfg.rganet.memory.init_batches = 0
 
     # ------------------------------------------------------------ losses
-    # Whether the confidence w is detached in L_ram (Eq. 7). False (default): L_ram's gradient
-    # trains the DAI layer and shifts weight towards regions the classifiers handle well — the
-    # only signal the DAI receives, since α enters no other loss.
-    cfg.rganet.detach_weights = False
+    # Whether the confidence w is detached in L_ram (Eq. 7). False (the text): L_ram's gradient
+    # reaches α and β; with an unnormalised w (confidence mean) it only pushes every w towards
+    # 0, so the default detaches it and the DAI learns from dai_target instead.
+    cfg.rganet.detach_weights = True
+    # What trains the DAI (α, Eq. 4) besides L_ram: "weight" = nothing (α learns only through
+    # w in L_ram, the text as written); "self" = binary cross-entropy towards the region
+    # classifier's own detached probability of the true identity (the "self-learning manner"
+    # of §I); "relative" = that probability divided by the global classifier's, capped at 1
+    # (losses/dai_loss.py; default: the only target whose α reaches Eq. 5's threshold here).
+    cfg.rganet.dai_target = "relative"
+    cfg.rganet.dai_loss_weight = 1.0  # weight of that loss in Eq. 8 (dai_target self/relative)
+    # Weight each anchor's region triplet term by its confidence w_j (detached, weighted mean);
+    # False = Eq. 8 (unweighted).
+    cfg.rganet.region_triplet_weighted = False
     # Whether the masks S of Eq. 1 pass gradient to the encoder and prototypes through the
     # region pooling of Eq. 2. False (the paper): every loss of Eq. 8 also shapes the masks.
     # True: only L_seg does (needs rganet.seg.weight_stage2 > 0) — measured necessary when the
@@ -103,6 +122,13 @@ def add_rganet_config(cfg: CN) -> None:
     # How the image-size part mask is brought to the feature grid: "majority" (most frequent
     # label in each cell) or "nearest".
     cfg.rganet.seg.downsample = "majority"
+    # Where L_seg compares: "grid" = on the feature grid (the mask downsampled as above);
+    # "image" = at the mask's own resolution, the mask logits upsampled bilinearly (parts
+    # smaller than a grid cell, e.g. feet, then still count).
+    cfg.rganet.seg.resolution = "grid"
+    # Cross-entropy weight of each class, background first (N+1 values); [] = all 1. Small
+    # parts (head, feet: ~2 % and ~1 % of a SynthOcc image) otherwise barely count.
+    cfg.rganet.seg.class_weights = []
     cfg.rganet.seg.ignore_index = 255  # mask label for unknown pixels (excluded from L_seg)
     # Map the dataset's mask labels to region indices: label_map[i] = target of label i
     # ([] = identity). E.g. 4-part masks (0 bg, 1 head, 2 upper, 3 lower, 4 foot) for N=2

@@ -20,6 +20,7 @@ from yacs.config import CfgNode
 
 from rganet_reid.compat import torchreid_datasets, torchreid_sampler
 from rganet_reid.data.masks import mask_path_for
+from rganet_reid.data.part_truth import PartTruth
 from rganet_reid.data.sample_dataset import ReIDSampleDataset
 from rganet_reid.data.transforms import build_test_transform, build_train_transform
 
@@ -28,7 +29,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class TestSplit:
-    """Query and gallery of one target dataset, with the ranks its protocol reports."""
+    """Query and gallery of one target dataset, with the ranks its protocol reports and, for
+    datasets that know their body parts (SynthOcc), the part ground truth of every item."""
 
     name: str
     query: list
@@ -36,6 +38,8 @@ class TestSplit:
     query_loader: DataLoader
     gallery_loader: DataLoader
     eval_ranks: tuple[int, ...]
+    query_truth: PartTruth | None = None
+    gallery_truth: PartTruth | None = None
 
 
 def dataset_kwargs(cfg: CfgNode) -> dict:
@@ -189,4 +193,6 @@ class ReIDDataManager:
             query_loader=self._test_loader(ds.query, cfg),
             gallery_loader=self._test_loader(ds.gallery, cfg),
             eval_ranks=ranks,
+            query_truth=ds.part_truth(ds.query) if hasattr(ds, "part_truth") else None,
+            gallery_truth=ds.part_truth(ds.gallery) if hasattr(ds, "part_truth") else None,
         )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -34,7 +35,13 @@ from yacs.config import CfgNode
 
 from rganet_reid.compat import torchreid_engine, torchreid_root
 from rganet_reid.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from rganet_reid.engine.features import AMP_DTYPES, amp_autocast, eval_features, finish_features
+from rganet_reid.engine.features import (
+    AMP_DTYPES,
+    FEATURE_KEYS,
+    amp_autocast,
+    eval_features,
+    finish_features,
+)
 from rganet_reid.engine.loop import run_epoch
 from rganet_reid.engine.resume_policy import check_resume_config
 from rganet_reid.evaluation import (
@@ -43,6 +50,7 @@ from rganet_reid.evaluation import (
     RetrievalSettings,
     evaluate_retrieval,
 )
+from rganet_reid.evaluation.region_report import region_report
 from rganet_reid.utils.io import write_json_atomic
 from rganet_reid.utils.rng import rng_state, set_rng_state
 
@@ -100,10 +108,12 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
         """Restore what :meth:`extra_state` returned."""
 
     @torch.no_grad()
-    def extract_features(self, imgs: torch.Tensor) -> dict[str, torch.Tensor | None]:
+    def extract_features(self, imgs: torch.Tensor, extras: bool = False
+                         ) -> dict[str, torch.Tensor | None]:
         """Eval-mode features of a batch: ``global_feat`` and optional region outputs
-        (:func:`rganet_reid.engine.features.eval_features`, shared with the extractor)."""
-        return eval_features(self.model, imgs)
+        (:func:`rganet_reid.engine.features.eval_features`, shared with the extractor); with
+        ``extras`` also α, β, the region-to-centre cosines and Eq. 1's mask logits."""
+        return eval_features(self.model, imgs, extras=extras)
 
     # ------------------------------------------------------------------ helpers
     def autocast(self) -> contextlib.AbstractContextManager:
@@ -268,14 +278,15 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
 
     # ------------------------------------------------------------------ evaluation
     @torch.no_grad()
-    def extract(self, loader, items: list) -> FeatureSet:
-        """Run :meth:`extract_features` over ``loader`` into a :class:`FeatureSet`."""
+    def extract(self, loader, items: list, extras: bool = False) -> FeatureSet:
+        """Run :meth:`extract_features` over ``loader`` into a :class:`FeatureSet`; with
+        ``extras`` the other per-image outputs (α, β, mask logits ...) go to its ``extras``."""
         self.set_model_mode("eval")
         batches = []
         for data in tqdm(loader, desc="extract", leave=False, mininterval=2.0):
             with self.autocast():
-                batches.append(self.extract_features(data["img"].to(self.device,
-                                                                    non_blocking=True)))
+                batches.append(self.extract_features(
+                    data["img"].to(self.device, non_blocking=True), extras=extras))
         cat = finish_features(batches, bool(self.cfg.test.normalize_feature))
         return FeatureSet(
             global_feats=cat["global_feat"],
@@ -283,6 +294,7 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
             camids=np.asarray([it[2] for it in items], dtype=np.int64),
             region_feats=cat["region_feats"],
             region_weights=cat["region_weights"],
+            extras={k: v for k, v in cat.items() if k not in FEATURE_KEYS and v is not None},
         )
 
     def test(self, epoch: int | None = None, **_: Any) -> dict[str, dict[str, float]]:
@@ -291,23 +303,36 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
         settings = RetrievalSettings.from_config(self.cfg, device=self.device)
         for name, split in self.datamanager.test_splits.items():
             t0 = time.monotonic()
-            query = self.extract(split.query_loader, split.query)
-            gallery = self.extract(split.gallery_loader, split.gallery)
+            truth = split.query_truth is not None and split.gallery_truth is not None
+            query = self.extract(split.query_loader, split.query, extras=truth)
+            gallery = self.extract(split.gallery_loader, split.gallery, extras=truth)
             extract_s = time.monotonic() - t0
-            res: RetrievalResult = evaluate_retrieval(
-                query, gallery, settings, max_rank=max(max(split.eval_ranks), 10))
+            max_rank = max(max(split.eval_ranks), 10)
+            res: RetrievalResult = evaluate_retrieval(query, gallery, settings, max_rank=max_rank)
             # a rank past the gallery size retrieves the whole gallery: CMC at G
             metrics = {f"rank{r}": 100.0 * res.rank(min(r, len(res.cmc)))
                        for r in split.eval_ranks}
             metrics.update(mAP=100.0 * res.mAP, mINP=100.0 * res.mINP,
                            num_query=len(split.query), num_gallery=len(split.gallery),
                            num_valid_queries=res.num_valid_queries, extract_s=extract_s)
+            regions = {}
+            if truth:  # region masks, confidences and Eq. 10 weightings vs the ground truth
+                regions = region_report(
+                    query, gallery, split.query_truth, split.gallery_truth,
+                    functools.partial(evaluate_retrieval, settings=settings, max_rank=max_rank),
+                    list(self.cfg.rganet.seg.label_map))
+                metrics.update(regions)
             results[name] = metrics
             if self.cfg.test.visrank:
                 self.visualize_ranks(name, split, query, gallery, epoch)
             for key, value in metrics.items():
-                if key.startswith(("rank", "mAP", "mINP")) and epoch is not None:
+                if (key.startswith(("rank", "mAP", "mINP")) or key in regions) \
+                        and epoch is not None:
                     self.writer_.add_scalar(f"test/{name}/{key}", value, epoch)
+            if regions:  # fractions (IoU, AUROC, w) with 3 decimals, percentages with 1
+                logger.info("%s regions  %s", name, "  ".join(
+                    f"{k}={v:.1f}" if k.startswith("eq10") else f"{k}={v:.3g}"
+                    for k, v in regions.items()))
             if res.num_valid_queries == 0:
                 logger.warning("%s: no query has a valid gallery match", name)
             logger.info("%s  %s", name, "  ".join(

@@ -18,14 +18,9 @@ from yacs.config import CfgNode
 from rganet_reid.compat import model_factory, torchreid_models, torchreid_root
 from rganet_reid.config.clip_pretrain import LOCAL_TAG
 from rganet_reid.engine.checkpoint import load_model_weights
-from rganet_reid.engine.registry import ENGINES
+from rganet_reid.engine.registry import ENGINES, RGANET_LOSS, TORCHREID_LOSSES
 
 logger = logging.getLogger(__name__)
-
-#: ``loss.name`` values of torchreid's built-in models: ID loss only, or ID + triplet
-#: (torchreid's ``loss='triplet'``); RGANet models train with ``rganet`` (Eq. 8).
-TORCHREID_LOSSES = ("softmax", "triplet")
-RGANET_LOSS = "rganet"
 
 
 def rganet_model_names() -> list[str]:
@@ -159,3 +154,30 @@ def build_engine(cfg: CfgNode, datamanager, device: torch.device):
     optimizer = build_optimizer(cfg, model)
     scheduler = build_scheduler(cfg, optimizer)
     return engine_cls(cfg, datamanager, model, optimizer, scheduler, device=device)
+
+
+def build_run(cfg: CfgNode):
+    """Data, model and engine for ``cfg`` (seeded, run folder prepared with its
+    ``config.yaml``) after the pre-flight checks (:mod:`rganet_reid.engine.preflight`: the
+    config before anything is read, every image once the splits are parsed); returns the
+    engine. ``tools/main.py`` and evaluation-only tools (:mod:`rganet_reid.engine.saved_run`)
+    build runs through this."""
+    from pathlib import Path
+
+    from rganet_reid.data.datamanager import ReIDDataManager
+    from rganet_reid.engine.preflight import check_config, check_images, sampler_warnings
+    from rganet_reid.utils.seed import resolve_device, seed_everything
+
+    check_config(cfg)
+    save_dir = Path(cfg.data.save_dir)
+    save_dir.mkdir(parents=True, exist_ok=True)
+    (save_dir / "config.yaml").write_text(cfg.dump(), encoding="utf-8")
+    seed_everything(cfg.seed)
+    device = resolve_device(cfg.device)
+    logger.info("Device: %s | model: %s | sources: %s | targets: %s", device, cfg.model.name,
+                cfg.data.sources, cfg.data.targets)
+    datamanager = ReIDDataManager(cfg, build_train=not cfg.test.evaluate)
+    check_images(datamanager.splits_to_read(), cfg)
+    if datamanager.train_loader is not None:
+        sampler_warnings(datamanager.train_set.items, cfg)
+    return build_engine(cfg, datamanager, device)

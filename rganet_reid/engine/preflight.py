@@ -1,7 +1,7 @@
 """Pre-flight checks before a run builds its model: it starts clean or stops in seconds with
 the full list of problems (:class:`PreflightError`), never at epoch k or after training.
 
-Two steps, called by :func:`rganet_reid.cli.main.build`:
+Two steps, called by :func:`rganet_reid.engine.builder.build_run`:
 
 1. :func:`check_config` — before any data is read: every choice key holds one of its values
    (optimizer, schedule, AMP, loss, metric, sampler, model, datasets, transforms, RGANet
@@ -60,8 +60,8 @@ def _raise(problems: list[str], what: str) -> None:
 
 def _choices(cfg: CfgNode) -> dict[str, tuple[str, ...]]:
     from rganet_reid.compat import torchreid_root, torchreid_sampler
-    from rganet_reid.engine.builder import RGANET_LOSS, TORCHREID_LOSSES
     from rganet_reid.engine.features import AMP_DTYPES
+    from rganet_reid.engine.registry import RGANET_LOSS, TORCHREID_LOSSES
     from rganet_reid.modeling.prompt import PROMPT_MODES
     from rganet_reid.modeling.ram import CONFIDENCE_MODES
     from rganet_reid.modeling.rganet import REGION_MODES
@@ -86,17 +86,17 @@ def config_problems(cfg: CfgNode) -> list[str]:
     """Every problem of ``cfg`` that can be found without reading data (step 1)."""
     from rganet_reid.compat import model_factory, torchreid_datasets
     from rganet_reid.data.transforms import KNOWN_TRAIN_TRANSFORMS
-    from rganet_reid.engine.builder import rganet_model_names
+    from rganet_reid.modeling import MODEL_CONSTRUCTORS
 
     problems = []
     for key, allowed in _choices(cfg).items():
         value = get_key(cfg, key)
         if value not in allowed:
             problems.append(f"{key} is {value!r}; choose one of: {', '.join(allowed)}.")
-    models = set(model_factory()) | set(rganet_model_names())
+    models = set(model_factory()) | set(MODEL_CONSTRUCTORS)
     if cfg.model.name not in models:
         problems.append(f"model.name {cfg.model.name!r} is not a model; e.g. "
-                        f"{', '.join(rganet_model_names())}, osnet_x1_0, resnet50.")
+                        f"{', '.join(sorted(MODEL_CONSTRUCTORS))}, osnet_x1_0, resnet50.")
     datasets = set(getattr(torchreid_datasets, "__image_datasets", {}))
     for key in ("data.sources", "data.targets"):
         unknown = [n for n in get_key(cfg, key) if n not in datasets]

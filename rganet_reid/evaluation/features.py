@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -23,6 +23,8 @@ class FeatureSet:
             global-feature model.
         region_weights: ``(n, N)`` region confidences ``w_j``. ``None`` with ``region_feats``
             given means every confidence is 1 (plain average of the region distances).
+        extras: further per-image model outputs (first dimension n) kept for diagnostics, e.g.
+            RGANet's ``alpha``, ``beta``, ``mask_logits``; the distance never reads them.
     """
 
     global_feats: torch.Tensor
@@ -30,6 +32,7 @@ class FeatureSet:
     camids: np.ndarray
     region_feats: torch.Tensor | None = None
     region_weights: torch.Tensor | None = None
+    extras: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.global_feats = _as_tensor(self.global_feats, "global_feats")
@@ -65,6 +68,10 @@ class FeatureSet:
                     f"FeatureSet.region_weights must have shape {expected} (n, N); got "
                     f"{tuple(self.region_weights.shape)}."
                 )
+        for key, value in self.extras.items():
+            if not isinstance(value, torch.Tensor) or value.dim() == 0 or value.shape[0] != n:
+                raise ValueError(f"FeatureSet.extras[{key!r}] must be a tensor with {n} rows; "
+                                 f"got {getattr(value, 'shape', type(value))}.")
 
     def __len__(self) -> int:
         return int(self.global_feats.shape[0])
@@ -96,6 +103,7 @@ class FeatureSet:
             camids=self.camids[n_index],
             region_feats=None if self.region_feats is None else self.region_feats[t_index],
             region_weights=None if self.region_weights is None else self.region_weights[t_index],
+            extras={k: v[t_index] for k, v in self.extras.items()},
         )
 
 

@@ -5,9 +5,11 @@ model's input size → normalisation *inside the graph* (``x / 255``, then ``(x 
 with the model's ``data.norm_mean`` / ``data.norm_std``, the very torchvision functions the
 evaluation transform uses) → the model's evaluation features (the engine's
 :func:`~rganet_reid.engine.features.eval_features`) → ``global_feat`` (L2-normalised in the
-graph when ``test.normalize_feature``), ``region_feats``, ``region_weights``. The batch axis is
-dynamic. RGANet's part prototypes are computed once and baked in as constants (no text
-encoder). The input contract and metadata keys: :mod:`rganet_reid.inference.onnx_format`.
+graph when ``test.normalize_feature``), ``region_feats`` (always L2-normalised, as the
+evaluation stores them: :func:`~rganet_reid.engine.features.unit_regions`), ``region_weights``.
+The batch axis is dynamic. RGANet's part prototypes are computed once and baked in as constants
+(no text encoder). The input contract and metadata keys:
+:mod:`rganet_reid.inference.onnx_format`.
 
 Exported with ``torch.onnx.export(dynamo=True)`` (needs ``onnxscript``), checked with
 ``onnx.checker.check_model(full_check=True)``.
@@ -32,7 +34,7 @@ from torch import nn
 from torchvision.transforms.v2 import functional as TF
 from yacs.config import CfgNode
 
-from rganet_reid.engine.features import FEATURE_KEYS, eval_features
+from rganet_reid.engine.features import FEATURE_KEYS, eval_features, unit_regions
 from rganet_reid.inference import ExtractedFeatures, FeatureExtractor
 from rganet_reid.inference import onnx_format as fmt
 from rganet_reid.inference.backends import OnnxBackend
@@ -85,7 +87,10 @@ class InferenceGraph(nn.Module):
         g = out["global_feat"].float()
         if self.normalize_global:
             g = F.normalize(g, dim=-1)
-        return (g, *(out[k].float() for k in self.output_names[1:]))
+        rest = {k: out[k].float() for k in self.output_names[1:]}
+        if "region_feats" in rest:
+            rest["region_feats"] = unit_regions(rest["region_feats"])
+        return (g, *rest.values())
 
 
 def export_onnx(extractor: FeatureExtractor, out: str | Path, *, opset: int = 18,
@@ -131,9 +136,9 @@ def export_onnx(extractor: FeatureExtractor, out: str | Path, *, opset: int = 18
 
 @dataclass
 class Parity:
-    """Max absolute difference of each output, ONNX vs PyTorch, for one batch size, and of
-    what retrieval uses: the L2-normalised region features and the Eq. 10 distances among
-    the batch (``derived``; not outputs, so not part of :attr:`worst`)."""
+    """Max absolute difference of each output, ONNX vs PyTorch, for one batch size, and of what
+    retrieval computes from them: the Eq. 10 distances among the batch (``derived``; not an
+    output, so not part of :attr:`worst`)."""
 
     batch_size: int
     max_abs_diff: dict[str, float]
@@ -167,10 +172,6 @@ def measure_parity(extractor: FeatureExtractor, onnx_path: str | Path,
         ort_feats = ExtractedFeatures(*(onnx_out[k] for k in FEATURE_KEYS), reference.metric)
         derived = {"eq10_distance": float((ort_feats.distance(ort_feats)
                                            - reference.distance(reference)).abs().max())}
-        if reference.has_regions:
-            derived["region_feats_l2normed"] = float(
-                (F.normalize(ort_feats.region_feats, dim=-1)
-                 - F.normalize(reference.region_feats, dim=-1)).abs().max())
         results.append(Parity(b, diffs, derived))
     return results
 

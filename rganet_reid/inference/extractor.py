@@ -192,9 +192,10 @@ class FeatureExtractor:
 
     def region_outputs(self, inputs) -> dict[str, torch.Tensor]:
         """Per-region quantities for region figures (paper Fig. 4), PyTorch backend only:
-        ``masks`` (B, N+1, h, w) = Eq. 1's S (softmax over the prototypes, k = 0 background;
-        RGM models), ``alpha`` (Eq. 4), ``beta`` (Eq. 6), ``region_weights`` w — each present
-        when the model has it. The hook for :mod:`rganet_reid.visualization` region figures.
+        ``mask_logits`` (B, N+1, h, w) = Eq. 1's S before the softmax over the prototypes
+        (k = 0 background; RGM models), ``alpha`` (Eq. 4), ``beta`` (Eq. 6),
+        ``region_weights`` w — each present when the model has it. The input of
+        :func:`rganet_reid.visualization.regions.views_from_outputs`.
         """
         if self.model is None:
             raise TypeError("region_outputs needs the PyTorch backend (ONNX graphs output "
@@ -202,8 +203,5 @@ class FeatureExtractor:
         out = self.backend.raw_outputs(self.preprocess(inputs))
         if not isinstance(out, dict):
             raise TypeError(f"{self.cfg.model.name} has no regions (it returns one feature).")
-        result = {k: out[k].float().cpu() for k in ("alpha", "beta", "region_weights")
-                  if out.get(k) is not None}
-        if out.get("mask_logits") is not None:
-            result["masks"] = out["mask_logits"].float().softmax(dim=1).cpu()
-        return result
+        return {k: out[k].float().cpu() for k in ("mask_logits", "alpha", "beta",
+                                                   "region_weights") if out.get(k) is not None}

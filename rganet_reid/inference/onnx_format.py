@@ -7,9 +7,9 @@ graph**: it scales to [0, 1] and applies ``(x − data.norm_mean) / data.norm_st
 caller must *not* normalise (feeding normalised floats is refused by the input type).
 
 Outputs: ``global_feat`` ``(batch, d)`` float32 (L2-normalised inside the graph when the
-model's ``test.normalize_feature`` is on); for region models also ``region_feats``
-``(batch, N, d)`` and ``region_weights`` ``(batch, N)`` (the w of paper Eq. 10). The part
-prototypes are constants of the graph (no text encoder).
+model's ``test.normalize_feature`` is on); for region models also ``region_feats`` ``(batch, N,
+d)`` (unit length: Eq. 10 uses their cosine) and ``region_weights`` ``(batch, N)`` (the w of
+paper Eq. 10). The part prototypes are constants of the graph (no text encoder).
 
 Metadata (``metadata_props``): the keys below.
 """
@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 FORMAT = "rganet-reid-onnx"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: region_feats are unit length
 INPUT_NAME = "images"
 OUTPUT_NAMES = ("global_feat", "region_feats", "region_weights")
 

@@ -20,8 +20,9 @@ class ExtractedFeatures:
     Attributes:
         global_feats: ``(B, d)`` float32 global features F_g (L2-normalised when the model's
             ``test.normalize_feature`` is on — torchreid's ``FeatureExtractor`` returns this).
-        region_feats: ``(B, N, d)`` region features F_j^r (paper Eq. 2), ``None`` for models
-            without regions (every torchreid built-in).
+        region_feats: ``(B, N, d)`` region features F_j^r (paper Eq. 2), L2-normalised (Eq. 10
+            compares them by cosine), ``None`` for models without regions (every torchreid
+            built-in).
         region_weights: ``(B, N)`` region confidences w_j, ``None`` without regions.
         metric: the global-feature distance of models without regions (``test.dist_metric``:
             ``"cosine"`` or ``"euclidean"``); region models always use Eq. 10.

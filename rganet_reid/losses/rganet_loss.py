@@ -12,6 +12,7 @@ import torch
 from torch import nn
 from yacs.config import CfgNode
 
+from rganet_reid.losses.dai_loss import DiscriminationTargetLoss
 from rganet_reid.losses.id_loss import IDLoss
 from rganet_reid.losses.ram_loss import RegionAssessmentLoss
 from rganet_reid.losses.registry import LOSSES
@@ -23,12 +24,16 @@ logger = logging.getLogger(__name__)
 
 @LOSSES.register("rganet")
 class RGANetLoss(nn.Module):
-    """Eq. 8: Σ_j L_ram(F_j^r) + Σ_j L_tri(F_j^r) + L_id(F_g) + L_tri(F_g) [+ λ·L_seg].
+    """Eq. 8: Σ_j L_ram(F_j^r) + Σ_j L_tri(F_j^r) + L_id(F_g) + L_tri(F_g) [+ λ·L_seg]
+    [+ μ·L_dai].
 
     ID-type terms (L_id, L_ram) are scaled by ``loss.triplet.weight_x`` and triplet terms by
     ``loss.triplet.weight_t`` (both 1 = Eq. 8). Region terms enter when the outputs have
     regions (``rganet.regions`` stripes / rgm); the baseline (regions none) is ID + triplet on
-    the global feature. λ = ``rganet.seg.weight_stage2`` (0 = Eq. 8) adds L_seg when > 0.
+    the global feature. λ = ``rganet.seg.weight_stage2`` (0 = Eq. 8) adds L_seg when > 0;
+    μ = ``rganet.dai_loss_weight`` weights the DAI's self-learning target
+    (``rganet.dai_target`` self / relative, :mod:`~rganet_reid.losses.dai_loss`) when the
+    model has a DAI.
     """
 
     def __init__(
@@ -41,6 +46,8 @@ class RGANetLoss(nn.Module):
         seg_weight: float = 0.0,
         weight_x: float = 1.0,
         weight_t: float = 1.0,
+        dai: DiscriminationTargetLoss | None = None,
+        dai_weight: float = 1.0,
     ) -> None:
         super().__init__()
         self.id_loss = id_loss
@@ -51,6 +58,8 @@ class RGANetLoss(nn.Module):
         self.seg_weight = float(seg_weight)
         self.weight_x = float(weight_x)
         self.weight_t = float(weight_t)
+        self.dai = dai
+        self.dai_weight = float(dai_weight)
 
     @classmethod
     def from_config(cls, cfg: CfgNode, num_classes: int = 0) -> RGANetLoss:
@@ -70,6 +79,9 @@ class RGANetLoss(nn.Module):
             seg_weight,
             cfg.loss.triplet.weight_x,
             cfg.loss.triplet.weight_t,
+            DiscriminationTargetLoss.from_config(cfg) if cfg.rganet.dai_target != "weight"
+            else None,
+            float(cfg.rganet.dai_loss_weight),
         )
 
     @property
@@ -87,7 +99,10 @@ class RGANetLoss(nn.Module):
             terms["loss_ram"] = self.weight_x * self.ram(
                 outputs["region_logits"], pids, outputs["weights"])
             terms["loss_tri_region"] = self.weight_t * self.region_triplet(
-                outputs["region_feats"], pids)
+                outputs["region_feats"], pids, outputs["weights"])
+            if self.dai is not None and outputs.get("alpha") is not None:
+                terms["loss_dai"] = self.dai_weight * self.dai(
+                    outputs["alpha"], outputs["region_logits"], pids, outputs["global_logits"])
         if self.seg is not None:
             if masks is None:
                 raise ValueError(

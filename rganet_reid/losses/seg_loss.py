@@ -1,9 +1,13 @@
 """Segmentation loss L_seg (Eq. 3): pixel cross-entropy of the masks S against part masks.
 
 The pseudo part masks are label maps at image size (0 = background / occluder, 1..N = the
-parts in the order of ``rganet.part_names``, ``ignore_index`` = unknown). They are brought to
-the feature grid H×W of the mask logits by majority vote (the most frequent label of the
-pixels each cell covers) or nearest-neighbour sampling.
+parts in the order of ``rganet.part_names``, ``ignore_index`` = unknown). Either they are
+brought to the feature grid H×W of the mask logits by majority vote (the most frequent label of
+the pixels each cell covers) or nearest-neighbour sampling (``resolution="grid"``), or the
+logits are upsampled bilinearly to the mask's size and every pixel counts
+(``resolution="image"``, as semantic segmentation networks train): parts smaller than a grid
+cell — the feet of a 128×64 person cover about one 8×8 cell — are never the majority of a
+cell, so on the grid they vanish from the target and the masks never learn them.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from yacs.config import CfgNode
 from rganet_reid.losses.registry import LOSSES
 
 DOWNSAMPLE_MODES = ("majority", "nearest")
+RESOLUTIONS = ("grid", "image")
 
 
 def downsample_mask(
@@ -60,6 +65,10 @@ class SegmentationLoss(nn.Module):
         include_background: also supervise background pixels (class 0). False is Eq. 3
             literally (only pixels labelled 1..N enter the sum).
         label_map: ``label_map[i]`` = region index of dataset label ``i`` ([] = identity).
+        resolution: ``"grid"`` (target downsampled to the logits) or ``"image"`` (logits
+            upsampled to the target).
+        class_weights: N+1 weights of the classes (background first) in the cross-entropy, so
+            small parts (head, feet) are not outweighed by the large ones; ``()`` = all 1.
     """
 
     def __init__(
@@ -69,12 +78,24 @@ class SegmentationLoss(nn.Module):
         downsample: str = "majority",
         include_background: bool = True,
         label_map: Sequence[int] = (),
+        resolution: str = "grid",
+        class_weights: Sequence[float] = (),
     ) -> None:
         super().__init__()
         if downsample not in DOWNSAMPLE_MODES:
             raise ValueError(
                 f"rganet.seg.downsample must be one of {DOWNSAMPLE_MODES}, got {downsample!r}"
             )
+        if resolution not in RESOLUTIONS:
+            raise ValueError(
+                f"rganet.seg.resolution must be one of {RESOLUTIONS}, got {resolution!r}")
+        self.resolution = resolution
+        if class_weights and (len(class_weights) != num_parts + 1
+                              or any(w < 0 for w in class_weights)):
+            raise ValueError(f"rganet.seg.class_weights must hold N+1 = {num_parts + 1} weights "
+                             f">= 0 (background first), got {list(class_weights)}")
+        weights = torch.tensor(list(class_weights), dtype=torch.float32) if class_weights else None
+        self.register_buffer("class_weights", weights, persistent=False)
         self.num_parts = num_parts
         self.ignore_index = ignore_index
         self.downsample = downsample
@@ -90,7 +111,8 @@ class SegmentationLoss(nn.Module):
     def from_config(cls, cfg: CfgNode, num_classes: int = 0) -> SegmentationLoss:
         s = cfg.rganet.seg
         return cls(int(cfg.rganet.num_regions), int(s.ignore_index), s.downsample,
-                   bool(s.include_background), list(s.label_map))
+                   bool(s.include_background), list(s.label_map), s.resolution,
+                   list(s.class_weights))
 
     def remap(self, masks: torch.Tensor) -> torch.Tensor:
         """Apply ``label_map`` and check the labels (clear error on a mismatch)."""
@@ -117,15 +139,16 @@ class SegmentationLoss(nn.Module):
         return masks
 
     def target(self, mask_logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
-        """The per-cell labels ``(B, h, w)`` L_seg compares ``mask_logits`` with."""
+        """The labels L_seg compares ``mask_logits`` with: per cell ``(B, h, w)`` (grid) or per
+        pixel ``(B, H_img, W_img)`` (image)."""
         if mask_logits.shape[1] != self.num_parts + 1:
             raise ValueError(
                 f"mask_logits have {mask_logits.shape[1]} channels; expected N+1 = "
                 f"{self.num_parts + 1}"
             )
-        target = downsample_mask(self.remap(masks.to(mask_logits.device)),
-                                 tuple(mask_logits.shape[-2:]), self.num_parts + 1,
-                                 self.downsample, self.ignore_index)
+        size = mask_logits.shape[-2:] if self.resolution == "grid" else masks.shape[-2:]
+        target = downsample_mask(self.remap(masks.to(mask_logits.device)), tuple(size),
+                                 self.num_parts + 1, self.downsample, self.ignore_index)
         if not self.include_background:
             target = torch.where(target == 0, torch.full_like(target, self.ignore_index), target)
         return target
@@ -135,7 +158,13 @@ class SegmentationLoss(nn.Module):
         return self.from_target(mask_logits, self.target(mask_logits, masks))
 
     def from_target(self, mask_logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """L_seg against labels already on the feature grid (:meth:`target`)."""
+        """L_seg against labels from :meth:`target` (logits upsampled bilinearly to a larger
+        target)."""
         if not bool((target != self.ignore_index).any()):
             return mask_logits.sum() * 0.0  # nothing labelled in this batch
-        return F.cross_entropy(mask_logits.float(), target, ignore_index=self.ignore_index)
+        logits = mask_logits.float()
+        if tuple(logits.shape[-2:]) != tuple(target.shape[-2:]):
+            logits = F.interpolate(logits, size=tuple(target.shape[-2:]), mode="bilinear",
+                                   align_corners=False)
+        return F.cross_entropy(logits, target, weight=self.class_weights,
+                               ignore_index=self.ignore_index)

@@ -9,7 +9,9 @@
   a ``torch.save``'d state dict (``.pt``/``.pth``/``.bin``) or ``.safetensors`` — or from an
   open_clip pretrained tag (``openai``, ``laion2b_s34b_b88k`` …) when the hub is reachable.
   The position embedding is resized from the checkpoint's (square) grid with open_clip's
-  ``resize_pos_embed``.
+  ``resize_pos_embed``. A shipped tag (``synthocc-clip``,
+  :mod:`~rganet_reid.modeling.pretrained_weights`) loads the sha256-checked file inside the
+  package.
 """
 
 from __future__ import annotations
@@ -27,16 +29,18 @@ import torch
 from open_clip.model import resize_pos_embed, resize_text_pos_embed
 from open_clip.transformer import VisionTransformer
 
+from rganet_reid.modeling.pretrained_weights import (
+    SHIPPED,
+    PretrainedWeightsError,
+    load_shipped,
+)
+
 logger = logging.getLogger(__name__)
 
 MODEL_CONFIG_DIR = Path(__file__).parent / "model_configs"
 
 # Entries of TorchScript archives (OpenAI's, or a traced CLIP) that are not weights.
 _TORCHSCRIPT_EXTRA_KEYS = ("input_resolution", "context_length", "vocab_size", "attn_mask")
-
-
-class PretrainedWeightsError(RuntimeError):
-    """CLIP weights named by ``model.pretrained`` could not be found, fetched or loaded."""
 
 
 def register_model_configs() -> None:
@@ -205,6 +209,11 @@ def load_clip_weights(model: open_clip.CLIP, arch: str, source: str) -> str:
             "RGANet expects CLIP weights; set model.pretrained to a checkpoint file.", arch
         )
         return ""
+    if source in SHIPPED:  # a file inside the package, sha256-checked
+        state, _, file = load_shipped(source, arch, model.token_embedding.num_embeddings)
+        load_clip_state_dict(model, state, origin=f"{source} ({file})")
+        logger.info("Loaded the shipped CLIP weights %s/%s from %s", arch, source, file)
+        return str(file)
     path = Path(source).expanduser()
     if path.is_file():
         load_clip_state_dict(model, read_clip_checkpoint(path), origin=str(path))
@@ -214,9 +223,9 @@ def load_clip_weights(model: open_clip.CLIP, arch: str, source: str) -> str:
     if not tag_cfg:
         tags = open_clip.list_pretrained_tags_by_model(arch)
         raise PretrainedWeightsError(
-            f"model.pretrained={source!r} is neither an existing file nor an open_clip "
-            f"pretrained tag for {arch} (nor, before the model is built, the local tag "
-            "'synthocc-parts')"
+            f"model.pretrained={source!r} is neither an existing file, nor an open_clip "
+            f"pretrained tag for {arch}, nor a shipped tag ({', '.join(SHIPPED)}) (nor, before "
+            "the model is built, the local tag 'synthocc-parts')"
             + (f" (tags: {', '.join(tags)})." if tags else " (it has no published weights).")
         )
     try:
@@ -231,7 +240,10 @@ def load_clip_weights(model: open_clip.CLIP, arch: str, source: str) -> str:
 
 
 def tag_quick_gelu(arch: str, source: str) -> bool | None:
-    """QuickGELU setting the open_clip tag ``source`` was trained with; None if not a tag."""
+    """QuickGELU setting the open_clip or shipped tag ``source`` was trained with; None if
+    not a tag."""
+    if source in SHIPPED:
+        return SHIPPED[source].quick_gelu
     if not source or Path(source).expanduser().is_file():
         return None
     cfg = open_clip.get_pretrained_cfg(arch, source)

@@ -90,7 +90,7 @@ def build_rganet(cfg: CfgNode, num_classes: int) -> RGANet:
             "Random CLIP weights with regions=rgm: the text prototypes carry no meaning for "
             "untrained image features (measured on SynthOcc: the masks collapse to background "
             "and every region feature equals the global one). Load CLIP weights, or offline "
-            "use model.pretrained synthocc-parts (part-aligned pre-training on SynthOcc)."
+            "use model.pretrained synthocc-clip (the shipped tiny CLIP pre-trained on SynthOcc)."
         )
 
     prompt = None
@@ -117,6 +117,8 @@ def build_rganet(cfg: CfgNode, num_classes: int) -> RGANet:
         dai=bool(r.dai),
         iai=bool(r.iai),
         confidence=r.confidence,
+        iai_mode=r.iai_mode,
+        iai_temperature=float(r.iai_temperature),
         memory_momentum=float(r.memory.momentum),
         alpha_threshold=float(r.memory.alpha_threshold),
         neck_feat=r.neck_feat,

@@ -15,6 +15,10 @@ from torch import nn
 logger = logging.getLogger(__name__)
 
 CONFIDENCE_MODES = ("softmax_sum", "mean")
+#: How β_j is read from the cosines of region features to the class centres (Eq. 6):
+#: ``regions`` softmax over the regions j of cos(F_j^r, C_j) (the text), ``centres`` softmax
+#: over the centres k of cos(F_j^r, C_k)/τ taken at k = j (Fig. 4: β does not sum to 1).
+IAI_MODES = ("regions", "centres")
 
 
 class DiscriminationIndicator(nn.Module):
@@ -91,18 +95,44 @@ class MemoryBank(nn.Module):
             self.initialized.fill_(True)
         return updated
 
-    def invariance(self, region_feats: torch.Tensor) -> torch.Tensor:
-        """Eq. 6: β_j = softmax over j of cos(F_j^r, C_j); ``(B, N, d)`` → ``(B, N)``.
+    def similarity(self, region_feats: torch.Tensor) -> torch.Tensor:
+        """cos(F_j^r, C_k) for every region j and centre k: ``(B, N, d)`` → ``(B, N, N)``.
 
-        Uninitialised (all-zero) centres give cos = 0, i.e. uniform β.
+        Uninitialised (all-zero) centres give cos = 0.
         """
-        cos = F.cosine_similarity(region_feats, self.centers.to(region_feats.dtype).unsqueeze(0),
-                                  dim=-1, eps=1e-8)
-        return cos.softmax(dim=-1)
+        feats = F.normalize(region_feats.float(), dim=-1, eps=1e-8)
+        centres = F.normalize(self.centers.float(), dim=-1, eps=1e-8)
+        return torch.einsum("bjd,kd->bjk", feats, centres).to(region_feats.dtype)
+
+    def invariance(self, region_feats: torch.Tensor, mode: str = "regions",
+                   temperature: float = 1.0) -> torch.Tensor:
+        """Eq. 6: β ``(B, N)`` from region features ``(B, N, d)``; see
+        :func:`invariance_from_similarity` for ``mode`` and ``temperature``."""
+        return invariance_from_similarity(self.similarity(region_feats), mode, temperature)
 
     def extra_repr(self) -> str:
         n, d = self.centers.shape
         return f"regions={n}, dim={d}, momentum={self.momentum}, threshold={self.alpha_threshold}"
+
+
+def invariance_from_similarity(similarity: torch.Tensor, mode: str = "regions",
+                               temperature: float = 1.0) -> torch.Tensor:
+    """β ``(B, N)`` from the region-to-centre cosines ``(B, N, N)`` (:meth:`MemoryBank.similarity`).
+
+    ``regions`` (Eq. 6 as written): β_j = softmax over j of cos(F_j^r, C_j)/τ — the regions of
+    one image compete, β sums to 1. ``centres`` (the reading Fig. 4's numbers fit): β_j =
+    softmax over k of cos(F_j^r, C_k)/τ at k = j — how much region j looks like its own class
+    centre rather than another region's; each β_j lies in (0, 1) on its own. τ = 1 with
+    ``regions`` is the text literally.
+    """
+    if mode not in IAI_MODES:
+        raise ValueError(f"rganet.iai_mode must be one of {IAI_MODES}, got {mode!r}")
+    if temperature <= 0:
+        raise ValueError(f"rganet.iai_temperature must be > 0, got {temperature}")
+    scaled = similarity / temperature
+    if mode == "regions":
+        return torch.diagonal(scaled, dim1=-2, dim2=-1).softmax(dim=-1)
+    return torch.diagonal(scaled.softmax(dim=-1), dim1=-2, dim2=-1)
 
 
 def combine_confidence(
@@ -114,7 +144,8 @@ def combine_confidence(
     ``softmax_sum``: w = softmax_j(α_j + β_j) (the text; sums to 1 over regions).
     ``mean``: w = (α_j + β_j) / 2 (Fig. 4; not normalised).
     With one indicator off only the other enters (softmax_j of it, or itself); with both off
-    w_j = 1/N. ``reference`` supplies batch size, device and dtype when both are ``None``.
+    every region gets the same weight on the mode's scale: 1/N (``softmax_sum``) or 1
+    (``mean``). ``reference`` supplies batch size, device and dtype when both are ``None``.
     """
     if mode not in CONFIDENCE_MODES:
         raise ValueError(f"rganet.confidence must be one of {CONFIDENCE_MODES}, got {mode!r}")
@@ -122,7 +153,8 @@ def combine_confidence(
     if not terms:
         if reference is None:
             raise ValueError("combine_confidence needs a reference tensor when α and β are off")
-        return reference.new_full((reference.shape[0], num_regions), 1.0 / num_regions)
+        value = 1.0 / num_regions if mode == "softmax_sum" else 1.0
+        return reference.new_full((reference.shape[0], num_regions), value)
     if mode == "softmax_sum":
         return torch.stack(terms).sum(dim=0).softmax(dim=-1)
     return torch.stack(terms).mean(dim=0)

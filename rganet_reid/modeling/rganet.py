@@ -5,13 +5,14 @@ Forward contract (the engine, the losses and the evaluation rely on it):
 * train mode, stage 2 — ``model(imgs)`` returns a dict with ``global_feat`` (B, d, pre-BN),
   ``global_logits`` (B, C); with regions: ``region_feats`` (B, N, d, pre-BN),
   ``region_logits`` (B, N, C), ``weights`` w (B, N), ``alpha`` (B, N, DAI on), ``beta``
-  (B, N, IAI on), and ``mask_logits`` (B, N+1, H, W) = γ·cos(F, p_k) before the softmax of
-  Eq. 1 (RGM only). Keys of switched-off parts are absent.
+  (B, N, IAI on), ``iai_similarity`` cos(F_j^r, C_k) (B, N, N, IAI on) and ``mask_logits``
+  (B, N+1, H, W) = γ·cos(F, p_k) before the softmax of Eq. 1 (RGM only). Keys of
+  switched-off parts are absent.
 * train mode, stage 1 (prompt learning) — only ``mask_logits`` (what L_seg needs); the frozen
   image encoder runs without autograd.
 * eval mode — ``global_feat`` (B, d), ``region_feats`` (B, N, d) or None, ``region_weights``
-  (B, N) or None (the w of Eq. 10), plus ``alpha`` / ``beta`` / ``mask_logits`` when present
-  (for visualisation).
+  (B, N) or None (the w of Eq. 10), plus ``alpha`` / ``beta`` / ``iai_similarity`` /
+  ``mask_logits`` when present (for evaluation against ground truth and visualisation).
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from rganet_reid.modeling.image_encoder import CLIPImageEncoder
 from rganet_reid.modeling.prompt import PromptLearner
 from rganet_reid.modeling.ram import (
     CONFIDENCE_MODES,
+    IAI_MODES,
     DiscriminationIndicator,
     MemoryBank,
     combine_confidence,
+    invariance_from_similarity,
 )
 from rganet_reid.modeling.rgm import RegionGenerationModule, stripe_features
 
@@ -54,6 +57,8 @@ class RGANet(nn.Module):
         gamma: γ of Eq. 1.
         dai / iai: discrimination- / invariance-aware indicators on or off.
         confidence: ``"softmax_sum"`` or ``"mean"`` (see :func:`combine_confidence`).
+        iai_mode / iai_temperature: how β is read from the region-to-centre cosines, and τ
+            (see :func:`~rganet_reid.modeling.ram.invariance_from_similarity`).
         memory_momentum / alpha_threshold: m_u and the α threshold of Eq. 5.
         neck_feat: eval features ``"before"`` or ``"after"`` the BNNeck.
         stage1_train_background: also train p_0 in stage 1.
@@ -73,6 +78,8 @@ class RGANet(nn.Module):
         dai: bool = True,
         iai: bool = True,
         confidence: str = "softmax_sum",
+        iai_mode: str = "regions",
+        iai_temperature: float = 1.0,
         memory_momentum: float = 0.3,
         alpha_threshold: float = 0.85,
         neck_feat: str = "before",
@@ -86,6 +93,10 @@ class RGANet(nn.Module):
             raise ValueError(
                 f"rganet.confidence must be one of {CONFIDENCE_MODES}, got {confidence!r}"
             )
+        if iai_mode not in IAI_MODES:
+            raise ValueError(f"rganet.iai_mode must be one of {IAI_MODES}, got {iai_mode!r}")
+        if iai_temperature <= 0:
+            raise ValueError(f"rganet.iai_temperature must be > 0, got {iai_temperature}")
         if neck_feat not in ("before", "after"):
             raise ValueError(f"rganet.neck_feat must be 'before' or 'after', got {neck_feat!r}")
         if regions == "rgm" and prompt is None:
@@ -98,6 +109,8 @@ class RGANet(nn.Module):
         self.regions = regions
         self.num_regions = num_regions if regions != "none" else 0
         self.confidence = confidence
+        self.iai_mode = iai_mode
+        self.iai_temperature = float(iai_temperature)
         self.neck_feat = neck_feat
         self.stage1_train_background = stage1_train_background
         self.feat_dim = dim
@@ -211,7 +224,11 @@ class RGANet(nn.Module):
         else:
             region_feats = stripe_features(feature_map, self.num_regions)
         alpha = self.dai(region_feats) if self.dai is not None else None
-        beta = self.memory.invariance(region_feats) if self.memory is not None else None
+        beta = None
+        if self.memory is not None:
+            similarity = self.memory.similarity(region_feats)
+            beta = invariance_from_similarity(similarity, self.iai_mode, self.iai_temperature)
+            out["iai_similarity"] = similarity
         weights = combine_confidence(alpha, beta, self.confidence, self.num_regions,
                                      reference=region_feats)
         if alpha is not None:

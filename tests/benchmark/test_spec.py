@@ -33,13 +33,19 @@ def test_every_project_spec_loads_and_plans_its_runs(path, tmp_path):
 
 def test_project_specs_share_runs_of_identical_entries(tmp_path):
     specs = {n: load_spec(REPO / f"projects/RGANet/benchmarks/{n}.yaml")
-             for n in ("leaderboard", "table_vii", "table_v", "table_vi")}
+             for n in ("leaderboard", "table_vii", "table_v", "table_vi", "regions")}
     dirs = {n: {p.entry.label: p.run_dir for p in plan_runs(s, tmp_path) if p.seed == 1}
             for n, s in specs.items()}
-    assert dirs["leaderboard"] == dirs["table_vii"]
+    models = {k: v for k, v in dirs["leaderboard"].items() if "oracle" not in k.lower()}
+    assert models == dirs["table_vii"]  # the leaderboard adds the colour oracle's row
+    oracle = dirs["leaderboard"]["Colour oracle (GT part masks, no learning)"]
+    assert oracle not in models.values()
     assert dirs["table_v"]["RGM"] == dirs["table_vi"]["learnable"]
     assert dirs["table_v"]["RGANet (RGM + DAI + IAI)"] == dirs["leaderboard"]["RGANet"]
     assert dirs["table_v"]["Baseline"] == dirs["leaderboard"]["ViT baseline"]
+    for label in ("RGANet (RGM + DAI + IAI)", "RGM + IAI", "RGM + DAI", "RGM"):
+        assert dirs["regions"][label] == dirs["table_v"][label]
+    assert dirs["regions"]["RGANet, the text's RAM"] not in dirs["table_v"].values()
 
 
 def test_paths_resolve_against_the_spec_folder(tmp_path):

@@ -70,6 +70,30 @@ def test_ablation_columns_come_from_the_entries_config_keys(tmp_path):
     assert "✓" in to_markdown(table) and "✗" in to_markdown(table)
 
 
+def test_ablation_can_show_region_quality_columns_with_two_decimals(tmp_path):
+    spec = spec_from_dict({"name": "t5", "shape": "ablation", "protocols": [OCC], "seeds": [1, 2],
+                           "metrics": ["mAP", "miou", "auroc_w", "eq10_oracle_mAP"],
+                           "entries": [_rganet("Baseline", regions="none"),
+                                       _rganet("RGANet", regions="rgm")]})
+    plans = plan_runs(spec, tmp_path / "runs")
+    for plan in plans:
+        m = metrics(40.0, OCC)
+        if plan.entry.label == "RGANet":  # only region models measure regions
+            m.update(miou=0.6 + 0.02 * plan.seed, auroc_w=0.81, eq10_oracle_mAP=50.0,
+                     auroc_visible_pairs=10)
+        write_run(plan.run_dir, entry=plan.entry.label, seed=plan.seed,
+                  config_hash=plan.config_hash, results={OCC: m})
+    table = build_table("ablation", merge_seeds(collect_runs(plans), ["Baseline", "RGANet"],
+                                                spec.protocols), spec)
+    assert [c.header for c in table.columns][-4:] == ["mAP", "mIoU", "w-AUROC", "mAP (oracle w)"]
+    base, full = table.rows
+    assert base["synthocc_occluded.miou"] is None
+    assert full["synthocc_occluded.miou"].mean == pytest.approx(0.63)
+    _, cells = parse_markdown(to_markdown(table))
+    assert cells[1][-4:] == ["39.0 ± 0.0", "0.63 ± 0.01", "0.81 ± 0.00", "50.0 ± 0.0"]
+    assert cells[0][-3:] == ["-", "-", "-"]
+
+
 def test_prompt_table_names_each_design(tmp_path):
     spec = spec_from_dict({"name": "t6", "shape": "prompts", "protocols": [OCC], "entries": [
         {"label": "photo", "model": "rganet_tiny", "overrides": {

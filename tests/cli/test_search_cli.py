@@ -59,4 +59,14 @@ def test_ranklist_of_two_models_on_the_same_queries(rganet_run, osnet_run, tmp_p
 def test_tools_search_is_a_thin_wrapper():
     proc = subprocess.run([sys.executable, str(REPO / "tools" / "search.py"), "--help"],
                           capture_output=True, text=True, cwd=REPO, timeout=120)
-    assert proc.returncode == 0 and "{index,query,ranklist}" in proc.stdout
+    assert proc.returncode == 0 and "{index,query,ranklist,regions}" in proc.stdout
+
+
+def test_regions_draws_fig4_for_image_files(rganet_run, tmp_path, capsys):
+    from rganet_reid.visualization.regions import region_figure_size
+
+    out = tmp_path / "fig4.png"
+    assert main(["regions", "--model", str(rganet_run.run_dir), *rganet_run.query_paths[:3],
+                 "--out", str(out), "--device", "cpu"]) == 0
+    assert Image.open(out).size == region_figure_size(3, rganet_run.query.num_regions)
+    assert "Figure:" in capsys.readouterr().out

@@ -108,3 +108,36 @@ def test_scan_lists_the_protocol_folders_for_the_mask_tools(root):
     assert scan.splits["query"].folder == scan.dataset_dir / "partial" / "query"
     assert scan.splits["train"].folder == scan.dataset_dir / "bounding_box_train"
     assert not scan.problems()
+
+
+def test_part_truth_of_the_test_items_matches_the_manifest_and_the_masks(root):
+    ds = _build("synthocc_occluded", root, mode="query")
+    records = load_manifest(ds.dataset_dir)["images"]
+    for items in (ds.query, ds.gallery):
+        truth = ds.part_truth(items)
+        assert truth.part_names == ("head", "upper_body", "lower_body", "feet")
+        assert truth.visibility.shape == (len(items), 4)
+        for i, (path, *_) in enumerate(items):
+            rel = Path(path).resolve().relative_to(ds.dataset_dir).as_posix()
+            np.testing.assert_allclose(truth.visibility[i], records[rel]["visibility"])
+            assert truth.mask_paths[i] == Path(ds.mask_path(path))
+            seen = np.bincount(truth.mask(i).ravel(), minlength=5)[1:] > 0
+            assert np.array_equal(seen, truth.visibility[i] > 0)
+    assert (ds.part_truth(ds.query).visibility < 0.5).any()  # occluded queries hide parts
+
+
+def test_data_manager_attaches_the_part_truth_to_each_synthocc_test_split(root):
+    from rganet_reid.config.defaults import get_default_config
+    from rganet_reid.data.datamanager import ReIDDataManager
+
+    cfg = get_default_config()
+    cfg.data.root, cfg.data.workers = root, 0
+    cfg.data.sources, cfg.data.targets = ["synthocc_occluded"], ["synthocc_partial"]
+    cfg.data.synthocc.size = "tiny"
+    split = ReIDDataManager(cfg, build_train=False).test_splits["synthocc_partial"]
+    ds = _build("synthocc_partial", root, mode="query")
+    assert len(split.query_truth) == len(split.query) and len(split.gallery_truth) == len(
+        split.gallery)
+    np.testing.assert_array_equal(split.query_truth.visibility,
+                                  ds.part_truth(split.query).visibility)
+    assert (split.query_truth.visibility[:, 3] < 1).any()  # partial views crop the feet

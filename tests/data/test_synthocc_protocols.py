@@ -45,10 +45,10 @@ def _visible_px(d: Path, rel: str) -> int:
 
 def test_occlusion_flags_match_the_masks_on_disk(small):
     d, manifest = small
-    lo, hi = SMALL.hidden_range
     for rel, rec in manifest["images"].items():
         visible = _visible_px(d, rel)
         assert visible == rec["visible_px"], rel
+        lo, hi = SMALL.hidden_range if rec["split"] == "train" else SMALL.test_hidden_range
         if rec["occluded"]:
             assert lo - 1e-9 <= 1 - visible / rec["body_px"] <= hi + 0.05, rel
         else:
@@ -154,3 +154,30 @@ def test_tiny_preset_is_small_and_has_every_split(tmp_path):
     for p in SYNTHOCC_PROTOCOLS:
         assert counts[f"{p}/query"] >= sz.num_test_ids
         assert counts[f"{p}/bounding_box_test"] >= sz.num_test_ids * 2
+
+
+SCENE = replace(SMALL, name="scene", test_hidden_range=(0.35, 0.7), scene_occluders=2,
+                scene_share=0.7)
+
+
+def test_scene_occluders_recur_across_identities_of_a_camera_in_occluded_test_images():
+    plan = build_plan(SCENE, 0)
+    occluded_test = [pf for pf in plan.files if pf.split != "train"
+                     and pf.variant.occlusion in ("random", "scene")]
+    scene = [pf for pf in occluded_test if pf.variant.occlusion == "scene"]
+    assert {pf.protocol for pf in occluded_test} == {"occluded"}
+    assert abs(len(scene) / len(occluded_test) - SCENE.scene_share) < 0.12
+    pids = defaultdict(set)
+    for pf in scene:
+        pids[(pf.capture.cam, pf.variant.trap)].add(pf.capture.pid)
+    assert max(len(p) for p in pids.values()) >= 3  # one object, several people
+    lo, hi = SCENE.test_hidden_range
+    for pf in scene[:12]:
+        out = render_planned(plan, pf)
+        template = plan.scenes[pf.capture.cam][pf.variant.trap]
+        assert replace(out.occluder, top=0.0) == replace(template, top=0.0)
+        assert lo - 0.08 <= 1 - out.visible_px / out.body_px <= hi + 0.08
+    # the training split is the same as without scene occluders (cached weights stay valid)
+    train = [(pf.relpath, pf.variant) for pf in plan.files if pf.split == "train"]
+    assert train == [(pf.relpath, pf.variant) for pf in build_plan(SMALL, 0).files
+                     if pf.split == "train"]

@@ -35,7 +35,8 @@ def test_test_hands_the_config_retrieval_settings_to_the_evaluation(tmp_path):
     q_loader, q_items = _split(rng, 40, 12, 3)
     g_loader, g_items = _split(rng, 200, 12, 3)
     split = SimpleNamespace(query=q_items, gallery=g_items, query_loader=q_loader,
-                            gallery_loader=g_loader, eval_ranks=(1, 5))
+                            gallery_loader=g_loader, eval_ranks=(1, 5),
+                            query_truth=None, gallery_truth=None)
     datamanager = SimpleNamespace(train_loader=[], test_loader={}, test_splits={"toy": split})
     cfg = get_default_config()
     cfg.data.save_dir = str(tmp_path)

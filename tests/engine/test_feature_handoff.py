@@ -40,7 +40,7 @@ def _split():
         query=query, gallery=gallery, eval_ranks=RANKS,
         query_loader=[{"img": q_imgs[:7]}, {"img": q_imgs[7:]}],  # two batches
         gallery_loader=[{"img": g_imgs[:16]}, {"img": g_imgs[16:]}],
-        q_imgs=q_imgs, g_imgs=g_imgs,
+        q_imgs=q_imgs, g_imgs=g_imgs, query_truth=None, gallery_truth=None,
     )
 
 
@@ -103,7 +103,9 @@ def test_extracted_features_carry_the_models_eval_outputs(setup):
     feats = engine.extract(split.query_loader, split.query)
     assert feats.region_weights is not None, "the region confidences w were dropped"
     assert torch.allclose(feats.region_weights, out_q["region_weights"], atol=1e-6)
-    assert torch.allclose(feats.region_feats, out_q["region_feats"], atol=1e-5)
+    # stored as unit vectors (Eq. 10 uses only their direction)
+    assert torch.allclose(feats.region_feats, F.normalize(out_q["region_feats"], dim=-1),
+                          atol=1e-6)
     assert torch.allclose(feats.global_feats, F.normalize(out_q["global_feat"], dim=-1),
                           atol=1e-5)
     assert feats.pids.tolist() == [it[1] for it in split.query]

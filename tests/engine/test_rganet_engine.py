@@ -79,16 +79,16 @@ def test_stage2_step_trains_updates_memory_and_extracts_region_features(tmp_path
     with torch.no_grad():
         model.dai.fc.bias.fill_(10.0)  # α ≈ 1: every region passes the 0.85 threshold
     terms = engine.forward_backward(engine.train_loader[0])
-    assert set(terms) == {"loss_id", "loss_tri", "loss_ram", "loss_tri_region", "alpha_mean",
-                          "memory_update_rate"}
+    assert set(terms) == {"loss_id", "loss_tri", "loss_ram", "loss_tri_region", "loss_dai",
+                          "alpha_mean", "memory_update_rate"}
     assert terms["alpha_mean"] > 0.99 and terms["memory_update_rate"] == 1.0
     assert not torch.equal(model.image_encoder.visual.conv1.weight, weights)
     assert not torch.equal(model.memory.centers, centers)
     engine.set_model_mode("eval")
-    feats = engine.extract_features(engine.train_loader[0]["img"])
+    feats = engine.extract_features(engine.train_loader[0]["img"], extras=True)
     assert feats["global_feat"].shape == (8, 128)
     assert feats["region_feats"].shape == (8, 4, 128)
-    assert torch.allclose(feats["region_weights"].sum(-1), torch.ones(8), atol=1e-5)
+    assert torch.allclose(feats["region_weights"], (feats["alpha"] + feats["beta"]) / 2)
 
 
 def test_an_epoch_without_memory_updates_is_reported(tmp_path, caplog):

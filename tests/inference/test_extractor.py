@@ -146,9 +146,7 @@ def test_torchreid_style_construction_ports(osnet_run, tmp_path):
 def test_region_outputs_hook(rganet_run, rganet_extractor):
     out = rganet_extractor.region_outputs(rganet_run.query_paths[:2])
     n = rganet_run.query.num_regions
-    assert out["masks"].shape[:2] == (2, n + 1)
-    assert torch.allclose(out["masks"].sum(dim=1), torch.ones(out["masks"].shape[0:1]
-                                                              + out["masks"].shape[2:]))
+    assert out["mask_logits"].shape[:2] == (2, n + 1)
     assert out["alpha"].shape == out["beta"].shape == out["region_weights"].shape == (2, n)
     assert torch.equal(out["region_weights"], rganet_run.query.region_weights[:2])
 

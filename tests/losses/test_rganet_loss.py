@@ -104,3 +104,24 @@ def test_registry_lists_the_losses():
         LOSSES.names())
     with pytest.raises(KeyError, match="Valid names"):
         build_loss(_cfg(), C, name="arcface")
+
+
+def test_weighted_region_triplet_weights_each_anchor_by_its_confidence():
+    from rganet_reid.losses.triplet import RegionTripletLoss, hard_triplet_per_anchor
+
+    out = _outputs()
+    feats = out["region_feats"]
+    tri = torchreid_losses.TripletLoss(margin=0.3)
+    per_anchor = hard_triplet_per_anchor(feats[:, 0], PIDS, 0.3)
+    assert float(per_anchor.mean()) == pytest.approx(float(tri(feats[:, 0], PIDS)), rel=1e-5)
+    weighted = RegionTripletLoss(0.3, weighted=True)
+    equal = weighted(feats, PIDS, torch.full((B, N), 0.7))
+    assert float(equal) == pytest.approx(float(RegionTripletLoss(0.3)(feats, PIDS)), rel=1e-5)
+    w = torch.zeros(B, N)
+    w[0] = 1.0  # only anchor 0 counts
+    expected = sum(float(hard_triplet_per_anchor(feats[:, j], PIDS, 0.3)[0]) for j in range(N))
+    assert float(weighted(feats, PIDS, w)) == pytest.approx(expected, rel=1e-5)
+    cfg = _cfg(region_triplet_weighted=True)
+    _, parts = build_loss(cfg, C)(out, PIDS, None)
+    assert parts["loss_tri_region"] == pytest.approx(float(weighted(feats, PIDS,
+                                                                    out["weights"])), rel=1e-5)

@@ -64,3 +64,34 @@ def test_label_map_merges_dataset_labels_and_unmapped_labels_are_clear_errors():
         loss.remap(torch.tensor([7]))
     with pytest.raises(ValueError, match="N\\+1"):
         SegmentationLoss(3)(torch.randn(1, 3, 2, 2), torch.zeros(1, 2, 2).long())
+
+
+def test_image_resolution_upsamples_the_logits_so_a_part_smaller_than_a_cell_counts():
+    # one 2x2 grid cell over a 4x4 mask: one foot pixel (label 2) among background
+    mask = torch.zeros(1, 4, 4, dtype=torch.long)
+    mask[0, 3, 0] = 2
+    logits = torch.zeros(1, 3, 1, 1)
+    logits[0, 0] = 4.0  # the cell says background
+    grid = SegmentationLoss(2)
+    image = SegmentationLoss(2, resolution="image")
+    assert grid.target(logits, mask).tolist() == [[[0]]]  # the foot is outvoted
+    assert image.target(logits, mask).shape == (1, 4, 4)
+    up = F.interpolate(logits, size=(4, 4), mode="bilinear", align_corners=False)
+    expected = F.cross_entropy(up, mask)
+    assert torch.allclose(image(logits, mask), expected, atol=1e-6)
+    assert float(image(logits, mask)) > float(grid(logits, mask))  # the missed foot costs
+    with pytest.raises(ValueError, match="resolution"):
+        SegmentationLoss(2, resolution="pixel")
+
+
+def test_class_weights_scale_each_class_in_the_cross_entropy():
+    torch.manual_seed(0)
+    logits = torch.randn(1, 3, 2, 2)
+    masks = torch.tensor([[[0, 1], [2, 2]]])
+    weights = [0.5, 2.0, 1.0]
+    loss = SegmentationLoss(2, class_weights=weights)(logits, masks)
+    nll = -F.log_softmax(logits, 1)[0].permute(1, 2, 0).reshape(4, 3)[range(4), masks.view(-1)]
+    w = torch.tensor(weights)[masks.view(-1)]
+    assert torch.allclose(loss, (w * nll).sum() / w.sum(), atol=1e-6)
+    with pytest.raises(ValueError, match="class_weights"):
+        SegmentationLoss(2, class_weights=[1.0, 1.0])

@@ -5,7 +5,12 @@ import math
 import pytest
 import torch
 
-from rganet_reid.modeling.ram import DiscriminationIndicator, MemoryBank, combine_confidence
+from rganet_reid.modeling.ram import (
+    DiscriminationIndicator,
+    MemoryBank,
+    combine_confidence,
+    invariance_from_similarity,
+)
 
 
 def test_dai_is_one_sigmoid_fc_shared_by_all_regions():
@@ -91,5 +96,34 @@ def test_confidence_variants_for_mean_and_switched_off_indicators():
     ref = torch.zeros(3, 2, 8)
     assert torch.equal(combine_confidence(None, None, "softmax_sum", 2, reference=ref),
                        torch.full((3, 2), 0.5))
+    # no indicator: the same weight for every region, on each mode's own scale
+    assert torch.equal(combine_confidence(None, None, "mean", 2, reference=ref),
+                       torch.ones(3, 2))
     with pytest.raises(ValueError, match="softmax_sum"):
         combine_confidence(alpha, beta, "max", 2)
+
+
+def test_memory_similarity_is_the_cosine_of_every_region_to_every_centre():
+    bank = MemoryBank(2, 2)
+    bank.initialize(torch.tensor([[1.0, 0.0], [0.0, 3.0]]))
+    sim = bank.similarity(torch.tensor([[[2.0, 0.0], [1.0, 1.0]]]))
+    r = 1 / math.sqrt(2)
+    assert torch.allclose(sim, torch.tensor([[[1.0, 0.0], [r, r]]]), atol=1e-6)
+
+
+def test_iai_over_centres_scores_each_region_against_the_other_centres_with_a_temperature():
+    # region 0 looks like its own centre (cos 0.9 vs 0.1); region 1 like centre 0 (0.8 vs 0.2)
+    sim = torch.tensor([[[0.9, 0.1], [0.8, 0.2]]])
+    tau = 0.1
+    beta = invariance_from_similarity(sim, "centres", tau)
+    own0 = math.exp(9) / (math.exp(9) + math.exp(1))
+    own1 = math.exp(2) / (math.exp(8) + math.exp(2))
+    assert torch.allclose(beta, torch.tensor([[own0, own1]]), atol=1e-6)
+    assert beta[0, 0] > 0.99 and beta[0, 1] < 0.01  # not normalised over the regions
+    # the text's reading: the regions compete, β sums to 1 (τ = 1: Eq. 6 as written)
+    literal = invariance_from_similarity(sim, "regions", 1.0)
+    assert torch.allclose(literal, torch.tensor([[0.9, 0.2]]).softmax(-1))
+    with pytest.raises(ValueError, match="iai_mode"):
+        invariance_from_similarity(sim, "both", 1.0)
+    with pytest.raises(ValueError, match="temperature"):
+        invariance_from_similarity(sim, "centres", 0.0)

@@ -28,7 +28,9 @@ def test_train_outputs_follow_the_contract(make_cfg):
     for key in ("alpha", "beta", "weights"):
         assert out[key].shape == (b, n), key
     assert out["mask_logits"].shape == (b, n + 1, 8, 4)
-    assert torch.allclose(out["weights"].sum(-1), torch.ones(b), atol=1e-5)
+    # the default reading: w = (α + β) / 2, β over the class centres (see config/rganet.py)
+    assert torch.allclose(out["weights"], (out["alpha"] + out["beta"]) / 2, atol=1e-6)
+    assert out["iai_similarity"].shape == (b, n, n)
     assert torch.allclose(out["global_feat"], model.image_encoder(imgs).mean(dim=(2, 3)),
                           atol=1e-5)
 
@@ -40,7 +42,7 @@ def test_eval_outputs_follow_the_contract(make_cfg):
     assert out["global_feat"].shape == (6, 128)
     assert out["region_feats"].shape == (6, 4, 128)
     assert out["region_weights"].shape == (6, 4)
-    assert torch.allclose(out["region_weights"].sum(-1), torch.ones(6), atol=1e-5)
+    assert torch.allclose(out["region_weights"], (out["alpha"] + out["beta"]) / 2, atol=1e-6)
     assert "global_logits" not in out
 
 
@@ -158,7 +160,9 @@ def test_update_memory_applies_eq5_with_the_step_outputs(make_cfg):
         ({"num_regions": 2}, True, set()),
         ({"num_regions": 3}, True, set()),
         ({"num_regions": 5}, True, set()),
-        ({"confidence": "mean"}, True, set()),
+        ({"confidence": "softmax_sum", "iai_mode": "regions", "iai_temperature": 1.0,
+          "dai_target": "weight", "detach_weights": False}, True, set()),  # the text's reading
+        ({"confidence": "softmax_sum", "dai": False, "iai": False}, True, {"alpha", "beta"}),
         ({"patch_stride": 6}, True, set()),
         *[({"prompt.mode": "template", "prompt.template": t}, True, set())
           for t in TABLE_VI_TEMPLATES],
@@ -176,8 +180,9 @@ def test_ablation_configs_build_and_run_a_training_step(make_cfg, overrides, has
     n = cfg.rganet.num_regions
     if has_regions:
         assert out["region_feats"].shape == (6, n, 128)
-        if not (cfg.rganet.dai or cfg.rganet.iai):
-            assert torch.allclose(out["weights"], torch.full((6, n), 1.0 / n))
+        if not (cfg.rganet.dai or cfg.rganet.iai):  # uniform on the reading's own scale
+            uniform = 1.0 / n if cfg.rganet.confidence == "softmax_sum" else 1.0
+            assert torch.allclose(out["weights"], torch.full((6, n), uniform))
     if cfg.rganet.regions == "rgm":
         assert out["mask_logits"].shape[1] == n + 1
     loss, parts = build_loss(cfg, NUM_CLASSES)(out, pids, None)

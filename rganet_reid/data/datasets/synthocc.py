@@ -13,12 +13,16 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
+
 from rganet_reid.data.datasets import DATASETS
 from rganet_reid.data.datasets.base import DatasetLayoutError, ReIDImageDataset
 from rganet_reid.data.datasets.layout import DatasetScan, relabel, scan_split
 from rganet_reid.data.masks import mask_path_for
+from rganet_reid.data.part_truth import PartTruth
 from rganet_reid.data.synthocc import EVAL_RANKS, ensure_synthocc, load_manifest
 from rganet_reid.data.synthocc.protocols import GALLERY_DIR, MASK_DIR, QUERY_DIR, TRAIN_DIR
+from rganet_reid.data.synthocc.render import LABEL_NAMES
 
 MARKET_PATTERN = re.compile(r"([-\d]+)_c(\d)")
 EXPECTED_NAME = "{pid:04d}_c{cam}s1_{frame:06d}_00.jpg, e.g. 0042_c3s1_000123_00.jpg"
@@ -102,13 +106,21 @@ class SynthOccDataset(ReIDImageDataset):
 
     def image_info(self, img_path: str) -> dict:
         """Manifest record of an image: pid, cam, split, protocol, occluded, occluder,
-        occluder_style, trap, keep, body_px, visible_px."""
+        occluder_style, trap, keep, body_px, visible_px, visibility (per part)."""
         rel = Path(img_path).resolve().relative_to(self.dataset_dir).as_posix()
         try:
             return self.manifest["images"][rel]
         except KeyError:
             raise KeyError(
                 f"{img_path} is not listed in {self.dataset_dir}/manifest.json") from None
+
+    def part_truth(self, items: list) -> PartTruth:
+        """Ground truth of ``items`` (query or gallery tuples), in item order: the manifest's
+        per-part ``visibility`` (head, upper body, lower body, feet) and each image's mask."""
+        vis = np.asarray([self.image_info(it[0])["visibility"] for it in items],
+                         dtype=np.float32).reshape(len(items), len(LABEL_NAMES) - 1)
+        return PartTruth(vis, tuple(Path(self.mask_path(it[0])) for it in items),
+                         tuple(LABEL_NAMES[1:]))
 
     def occlusion_rate(self, split: str) -> float:
         """Fraction of occluded images in ``split`` (train | query | gallery)."""

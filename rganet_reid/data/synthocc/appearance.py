@@ -48,9 +48,12 @@ SKIN: tuple[RGB, ...] = (
     (250, 215, 185), (235, 190, 155), (215, 165, 125),
     (185, 130, 95), (150, 100, 70), (110, 75, 50),
 )
-HAIR: tuple[RGB, ...] = (
-    (20, 18, 18), (55, 35, 25), (95, 60, 35), (200, 165, 100), (150, 150, 150), (140, 60, 30),
-)
+# Hair colours by the name a caption uses for them.
+HAIR_COLOURS: dict[str, RGB] = {
+    "black": (20, 18, 18), "dark brown": (55, 35, 25), "brown": (95, 60, 35),
+    "blond": (200, 165, 100), "grey": (150, 150, 150), "red": (140, 60, 30),
+}
+HAIR: tuple[RGB, ...] = tuple(HAIR_COLOURS.values())
 
 HAIR_STYLES = ("short", "long", "shaved")
 HATS = ("none", "cap", "beanie")
@@ -83,6 +86,16 @@ class Identity:
     height: float  # body height factor (~0.92-1.06)
     width: float  # body width factor (~0.85-1.2)
     head_size: float
+    # names of the drawn colours (palette keys before the identity's tint), for captions;
+    # leg_name is "" when the legs show skin
+    hair_name: str = ""
+    hat_name: str = ""
+    shirt_name: str = ""
+    shirt2_name: str = ""
+    bag_name: str = ""
+    lower_name: str = ""
+    leg_name: str = ""
+    shoe_name: str = ""
 
     def to_dict(self) -> dict:
         """JSON-friendly view (used in the contact sheet and for debugging)."""
@@ -107,30 +120,37 @@ def sample_identity(rng: np.random.Generator) -> Identity:
     lower = _pick(rng, list(LOWER_COMMON)) if rng.random() < 0.75 else _pick(rng, names)
     lower_kind = _pick(rng, LOWER_KINDS, p=[0.6, 0.15, 0.12, 0.13])
     skin = _tint(rng, _pick(rng, SKIN), 6.0)
+    leg_name = ""
     if lower_kind.startswith("skirt") and rng.random() < 0.4:
-        leg = _tint(rng, CLOTHING[_pick(rng, ["black", "charcoal", "navy"])], 6.0)  # tights
+        leg_name = _pick(rng, ["black", "charcoal", "navy"])
+        leg = _tint(rng, CLOTHING[leg_name], 6.0)  # tights
     else:
         leg = skin
     hat = _pick(rng, HATS, p=[0.75, 0.15, 0.10])
+    # the draws below keep the order of the keyword arguments they replaced (same bytes)
+    hair_name = _pick(rng, list(HAIR_COLOURS))
+    hair_color = _tint(rng, HAIR_COLOURS[hair_name], 6.0)
+    hair_style = _pick(rng, HAIR_STYLES, p=[0.6, 0.3, 0.1])
+    hat_name = _pick(rng, names)
+    hat_color = _tint(rng, CLOTHING[hat_name])
+    shirt_color = _tint(rng, CLOTHING[shirt])
+    shirt_color2 = _tint(rng, CLOTHING[shirt2])
+    pattern = _pick(rng, PATTERNS, p=[0.45, 0.15, 0.08, 0.1, 0.12, 0.1])
+    sleeves = _pick(rng, SLEEVES)
+    bag = _pick(rng, BAGS, p=[0.45, 0.25, 0.18, 0.12])
+    bag_name = _pick(rng, names)
+    bag_color = _tint(rng, CLOTHING[bag_name])
+    bag_side = 1 if rng.random() < 0.5 else -1
+    lower_color = _tint(rng, CLOTHING[lower])
+    shoe_name = _pick(rng, ["black", "white", "brown", "grey", "navy", "red", "charcoal"])
     return Identity(
-        skin=skin,
-        hair_color=_tint(rng, _pick(rng, HAIR), 6.0),
-        hair_style=_pick(rng, HAIR_STYLES, p=[0.6, 0.3, 0.1]),
-        hat=hat,
-        hat_color=_tint(rng, CLOTHING[_pick(rng, names)]),
-        shirt_color=_tint(rng, CLOTHING[shirt]),
-        shirt_color2=_tint(rng, CLOTHING[shirt2]),
-        pattern=_pick(rng, PATTERNS, p=[0.45, 0.15, 0.08, 0.1, 0.12, 0.1]),
-        sleeves=_pick(rng, SLEEVES),
-        bag=_pick(rng, BAGS, p=[0.45, 0.25, 0.18, 0.12]),
-        bag_color=_tint(rng, CLOTHING[_pick(rng, names)]),
-        bag_side=1 if rng.random() < 0.5 else -1,
-        lower_kind=lower_kind,
-        lower_color=_tint(rng, CLOTHING[lower]),
-        leg_color=leg,
-        shoe_color=_tint(rng, CLOTHING[_pick(rng, ["black", "white", "brown", "grey", "navy",
-                                                    "red", "charcoal"])]),
+        skin=skin, hair_color=hair_color, hair_style=hair_style, hat=hat, hat_color=hat_color,
+        shirt_color=shirt_color, shirt_color2=shirt_color2, pattern=pattern, sleeves=sleeves,
+        bag=bag, bag_color=bag_color, bag_side=bag_side, lower_kind=lower_kind,
+        lower_color=lower_color, leg_color=leg, shoe_color=_tint(rng, CLOTHING[shoe_name]),
         height=float(rng.uniform(0.92, 1.06)),
         width=float(rng.uniform(0.85, 1.2)),
         head_size=float(rng.uniform(0.9, 1.1)),
+        hair_name=hair_name, hat_name=hat_name, shirt_name=shirt, shirt2_name=shirt2,
+        bag_name=bag_name, lower_name=lower, leg_name=leg_name, shoe_name=shoe_name,
     )

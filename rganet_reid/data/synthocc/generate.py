@@ -48,7 +48,7 @@ def render_planned(plan: Plan, pf: PlannedFile, canvases: dict[int, np.ndarray] 
         pool = plan.train_pids if cap.stream == "train" else plan.test_pids + plan.distractor_pids
         kwargs.update(
             occluder_rng=rng_for(plan.seed, f"occ/{cap.stream}", cap.index),
-            hidden_range=sz.hidden_range,
+            hidden_range=sz.hidden_range if cap.stream == "train" else sz.test_hidden_range,
             others=[plan.identities[p] for p in pool if p != cap.pid],
         )
     elif var.occlusion == "trap":
@@ -56,6 +56,9 @@ def render_planned(plan: Plan, pf: PlannedFile, canvases: dict[int, np.ndarray] 
         jitter = float(rng_for(plan.seed, "occ/trap", cap.index).uniform(-TRAP_JITTER,
                                                                           TRAP_JITTER))
         kwargs.update(template=trap.template, template_target=trap.target + jitter)
+    elif var.occlusion == "scene":
+        target = float(rng_for(plan.seed, "occ/scene", cap.index).uniform(*sz.test_hidden_range))
+        kwargs.update(template=plan.scenes[cap.cam][var.trap], template_target=target)
     return render_capture(identity, capture, style, canvas, sz.height, sz.width, **kwargs)
 
 
@@ -79,6 +82,7 @@ def _record(pf: PlannedFile, out: Rendered) -> dict:
         "occluder": occ.kind if occ is not None else None,
         "occluder_style": occ.style if occ is not None else None,
         "trap": pf.variant.occlusion == "trap",
+        "scene": pf.variant.occlusion == "scene",
         "keep": round(pf.variant.keep, 4),
         "body_px": out.body_px,
         "visible_px": out.visible_px,

@@ -68,6 +68,15 @@ class SynthOccSize:
     trap_ids: float = 0.08  # fraction of training identities with a consistent occluder
     trap_images: int = 3  # images of a trap identity in its trap camera
     hidden_range: tuple[float, float] = (0.2, 0.6)  # fraction of body pixels an occluder hides
+    # the same for the occluded test images (every occluded query, the occluded gallery share)
+    test_hidden_range: tuple[float, float] = (0.2, 0.6)
+    # Scene occluders: static objects of each camera (a parked car, a sign board) that occlude
+    # people of *different* identities in that camera, as the same parked cars and trees recur
+    # across the frames of a real camera. ``scene_share`` of the occluded test images (queries
+    # and occluded gallery of the occluded protocol) are hidden by one of their camera's
+    # ``scene_occluders`` objects (re-fitted to ``test_hidden_range``), the rest by a random one.
+    scene_occluders: int = 0
+    scene_share: float = 0.0
     partial_keep: tuple[float, float] = (0.4, 0.7)  # partial query: kept top fraction
     height: int = 128
     width: int = 64
@@ -101,15 +110,20 @@ SIZES: dict[str, SynthOccSize] = {
 }
 
 
-def get_size(size: str | SynthOccSize) -> SynthOccSize:
-    """Resolve a preset name (``tiny`` | ``demo`` | ``full``) or pass a custom size through."""
-    if isinstance(size, SynthOccSize):
+def resolve_preset(size, presets: dict, kind: type, what: str):
+    """``presets[size]`` for a preset name, ``size`` itself when it is a ``kind`` already."""
+    if isinstance(size, kind):
         return size
     try:
-        return SIZES[size]
+        return presets[size]
     except KeyError:
-        raise ValueError(f"Unknown SynthOcc size {size!r}; valid sizes: "
-                         f"{', '.join(SIZES)} (data.synthocc.size).") from None
+        raise ValueError(f"Unknown {what} {size!r}; valid sizes: {', '.join(presets)}."
+                         ) from None
+
+
+def get_size(size: str | SynthOccSize) -> SynthOccSize:
+    """Resolve a preset name (``tiny`` | ``demo`` | ``full``) or pass a custom size through."""
+    return resolve_preset(size, SIZES, SynthOccSize, "SynthOcc size (data.synthocc.size)")
 
 
 def rng_for(seed: int, stream: str, index: int) -> np.random.Generator:
@@ -154,9 +168,9 @@ class Capture:
 class Variant:
     """How a capture is rendered for one output file."""
 
-    occlusion: str = "none"  # none | random | trap
+    occlusion: str = "none"  # none | random | trap | scene
     keep: float = 1.0  # < 1: partial view (top fraction kept)
-    trap: int = -1  # index into Plan.traps for occlusion == "trap"
+    trap: int = -1  # index into Plan.traps (trap) or into the camera's Plan.scenes (scene)
 
     @property
     def key(self) -> tuple:
@@ -185,6 +199,7 @@ class Plan:
     distractor_pids: list[int]
     traps: list[Trap]
     files: list[PlannedFile] = field(default_factory=list)
+    scenes: dict[int, list[Occluder]] = field(default_factory=dict)  # camera → its objects
 
     def folders(self) -> list[str]:
         """Image folders relative to the dataset dir (train first, then per protocol)."""
@@ -280,11 +295,21 @@ def build_plan(size: str | SynthOccSize, seed: int) -> Plan:
         (queries if role == "q" else gallery).append(cap)
     n_gocc = int(round(sz.gallery_occluded * len(gallery)))
     occ_gallery = {int(i) for i in lay.choice(len(gallery), size=n_gocc, replace=False)}
+    scenes = {c: [_trap_template(rng_for(seed, "scene", 100 * c + k))[0]
+                  for k in range(sz.scene_occluders)] for c in cameras} \
+        if sz.scene_occluders > 0 else {}
+
+    def occluded(cap: Capture) -> Variant:
+        """The occlusion of an occluded test capture: a scene object of its camera or random."""
+        pick = rng_for(seed, "scene-pick", cap.index)
+        if scenes and pick.random() < sz.scene_share:
+            return Variant("scene", trap=int(pick.integers(sz.scene_occluders)))
+        return Variant("random")
 
     for protocol in SYNTHOCC_PROTOCOLS:
         for cap in queries:
             if protocol == "occluded":
-                var = Variant("random")
+                var = occluded(cap)
             elif protocol == "partial":
                 keep = float(rng_for(seed, "partial", cap.index).uniform(*sz.partial_keep))
                 var = Variant(keep=keep)
@@ -293,10 +318,10 @@ def build_plan(size: str | SynthOccSize, seed: int) -> Plan:
             rel = f"{protocol}/{QUERY_DIR}/{image_name(cap.pid, cap.cam, cap.frame)}"
             files.append(PlannedFile(rel, "query", protocol, cap, var))
         for gi, cap in enumerate(gallery):
-            var = Variant("random") if (protocol == "occluded" and gi in occ_gallery) else Variant()
+            var = occluded(cap) if (protocol == "occluded" and gi in occ_gallery) else Variant()
             rel = f"{protocol}/{GALLERY_DIR}/{image_name(cap.pid, cap.cam, cap.frame)}"
             files.append(PlannedFile(rel, "gallery", protocol, cap, var))
 
     return Plan(size=sz, seed=int(seed), identities=identities, cameras=cameras,
                 train_pids=train_pids, test_pids=test_pids, distractor_pids=distractor_pids,
-                traps=traps, files=files)
+                traps=traps, files=files, scenes=scenes)

@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from rganet_reid.data.synthocc.generate import JPEG_QUALITY, write_plan
@@ -131,11 +132,11 @@ def generate_synthocc(out_dir: str | os.PathLike, size: str | SynthOccSize, seed
     plan = build_plan(size, seed)
     records = write_plan(plan, out_dir, progress=progress)
     manifest = _build_manifest(plan, expected_header(size, seed), records)
-    (out_dir / MANIFEST).write_text(_dumps_manifest(manifest), encoding="utf-8")
+    (out_dir / MANIFEST).write_text(dumps_manifest(manifest), encoding="utf-8")
     return manifest
 
 
-def _dumps_manifest(manifest: dict) -> str:
+def dumps_manifest(manifest: dict) -> str:
     """Deterministic JSON: readable header, then one compact line per image record."""
     head = {k: v for k, v in manifest.items() if k != "images"}
     text = json.dumps(head, sort_keys=True, indent=1)
@@ -175,8 +176,20 @@ def ensure_synthocc(root: str | os.PathLike, size: str = "demo", seed: int = 0) 
     :class:`SynthOccSize`. Progress is shown with tqdm for every size but ``tiny``.
     """
     sz = get_size(size)
-    final = dataset_dir_for(root, sz, seed)
-    header = expected_header(sz, seed)
+    return ensure_generated(
+        dataset_dir_for(root, sz, seed), expected_header(sz, seed),
+        lambda tmp: generate_synthocc(tmp, sz, seed, progress=sz.name != "tiny"),
+        f"SynthOcc {sz.name} (seed {seed})")
+
+
+def ensure_generated(final: Path, header: dict, generate: Callable[[Path], dict],
+                     what: str) -> Path:
+    """``final`` once it holds a complete generation for ``header``, made atomically if needed.
+
+    ``generate(tmp)`` renders into the fresh folder ``tmp`` (beside ``final``) and returns its
+    manifest (with ``counts``, see :func:`is_complete`); ``tmp`` is renamed into place only
+    when it is complete, so an interrupted run never leaves a half dataset.
+    """
     if is_complete(final, header):
         return final
     parent = final.parent
@@ -184,10 +197,10 @@ def ensure_synthocc(root: str | os.PathLike, size: str = "demo", seed: int = 0) 
     _remove_stale_tmp(parent, final.name)
     tmp = parent / f".{final.name}.tmp.{os.getpid()}-{uuid.uuid4().hex[:8]}"
     reason = "missing" if not final.exists() else "outdated or incomplete"
-    logger.info("Generating SynthOcc %s (seed %d) into %s (%s) ...", sz.name, seed, final, reason)
+    logger.info("Generating %s into %s (%s) ...", what, final, reason)
     start = time.perf_counter()
     try:
-        manifest = generate_synthocc(tmp, sz, seed, progress=sz.name != "tiny")
+        manifest = generate(tmp)
         if final.exists():
             if is_complete(final, header):  # another process finished first
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -205,6 +218,6 @@ def ensure_synthocc(root: str | os.PathLike, size: str = "demo", seed: int = 0) 
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     n = sum(manifest["counts"].values())
-    logger.info("SynthOcc %s written: %d images (+%d masks) in %.1f s", sz.name, n, n,
+    logger.info("%s written: %d images (+%d masks) in %.1f s", what, n, n,
                 time.perf_counter() - start)
     return final

@@ -1,0 +1,72 @@
+"""Contrastive pre-training of the tiny CLIP: one step's losses, and they go down."""
+
+from __future__ import annotations
+
+import open_clip
+import pytest
+import torch
+from open_clip.loss import ClipLoss
+
+from rganet_reid.data.caption_dataset import CaptionDataset
+from rganet_reid.data.synthocc.corpus import ensure_corpus
+from rganet_reid.losses.seg_loss import SegmentationLoss
+from rganet_reid.pretrain.contrastive import (
+    ContrastiveSettings,
+    _collate,
+    build_contrastive_model,
+    contrastive_step,
+    corpus_transform,
+)
+from rganet_reid.pretrain.vocabulary import prompt_sentences, used_token_ids
+
+SETTINGS = ContrastiveSettings(corpus_size="tiny", workers=0)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return ensure_corpus(tmp_path_factory.mktemp("corpus"), "tiny", 0)
+
+
+def _batch(corpus, n=8):
+    data = CaptionDataset(corpus, "train", corpus_transform(SETTINGS, train=False))
+    return _collate([data[i] for i in range(0, 2 * n, 2)])  # one image per identity
+
+
+def test_both_towers_train_and_the_losses_go_down_on_a_tiny_batch(corpus):
+    torch.manual_seed(0)
+    model = build_contrastive_model(SETTINGS)
+    batch = _batch(corpus)
+    assert batch["img"].shape == (8, 3, SETTINGS.height, SETTINGS.width)
+    clip_loss, seg_loss = ClipLoss(), SegmentationLoss(num_parts=4)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=5e-4)
+    text_before = model.clip.token_embedding.weight.detach().clone()
+    first = None
+    for _ in range(8):
+        out = contrastive_step(model, batch, clip_loss, seg_loss, SETTINGS.seg_weight)
+        first = first or {k: float(v.detach()) for k, v in out.items()}
+        optimizer.zero_grad()
+        out["total"].backward()
+        optimizer.step()
+    last = {k: float(v.detach()) for k, v in
+            contrastive_step(model, batch, clip_loss, seg_loss, SETTINGS.seg_weight).items()}
+    assert last["clip"] < 0.8 * first["clip"], (first, last)
+    assert last["seg"] < first["seg"], (first, last)
+    assert last["total"] == pytest.approx(last["clip"] + SETTINGS.seg_weight * last["seg"],
+                                          rel=1e-5)
+    assert not torch.equal(model.clip.token_embedding.weight, text_before)  # text tower too
+
+
+def test_export_resamples_the_position_embedding_to_the_shipped_size():
+    model = build_contrastive_model(SETTINGS)
+    state = model.export_state_dict((SETTINGS.ship_height, SETTINGS.ship_width))
+    grid = (SETTINGS.ship_height // 8) * (SETTINGS.ship_width // 8)
+    assert state["visual.positional_embedding"].shape[0] == 1 + grid
+    assert state["rganet.bg_prototype"].shape == (128,)
+
+
+def test_the_stored_vocabulary_covers_captions_and_every_part_prompt(corpus):
+    tokenizer = open_clip.get_tokenizer(SETTINGS.arch)
+    ids = set(used_token_ids(tokenizer, corpus))
+    for text in prompt_sentences() + ["a person with short black hair."]:
+        assert set(tokenizer([text])[0].tolist()) - {0} <= ids, text
+    assert 0 not in ids
