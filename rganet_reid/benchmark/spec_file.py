@@ -65,11 +65,6 @@ def validate_entries(entries: Sequence[Entry], fixed: Mapping[str, Any], where: 
     known = set(model_factory()) | set(rganet_model_names())
     seen: dict[str, str] = {}
     for entry in entries:
-        model = entry.overrides.get("model.name", entry.model)
-        if model and model not in known:
-            raise SpecError(f"{where}: entry {entry.label!r} names model {model!r}, which is not "
-                            f"a model; e.g. {', '.join(rganet_model_names())}, osnet_x1_0, "
-                            "resnet50 (or a config file).")
         if entry.slug in seen:
             raise SpecError(f"{where}: entry labels {seen[entry.slug]!r} and {entry.label!r} "
                             "collide; labels must be unique")
@@ -81,6 +76,12 @@ def validate_entries(entries: Sequence[Entry], fixed: Mapping[str, Any], where: 
                 f"{where}: entry {entry.label!r} overrides {clash}, which the spec sets for "
                 "every entry (shared overrides, budget, protocols); remove them from the entry "
                 "so all entries are compared under the same settings.")
+    for entry in entries:
+        model = entry.overrides.get("model.name", entry.model)
+        if model and model not in known:
+            raise SpecError(f"{where}: entry {entry.label!r} names model {model!r}, which is not "
+                            f"a model; e.g. {', '.join(rganet_model_names())}, osnet_x1_0, "
+                            "resnet50 (or a config file).")
 
 
 def parse_entry(raw: Any, index: int, base_dir: Path | None, where: str,

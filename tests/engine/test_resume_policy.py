@@ -11,6 +11,7 @@ from test_main_e2e import BASELINE, tiny_opts
 
 from rganet_reid.cli.main import main
 from rganet_reid.config import load_config
+from rganet_reid.config.keys import set_key
 from rganet_reid.engine.checkpoint import CheckpointError
 from rganet_reid.engine.resume_policy import check_resume_config, training_differences
 
@@ -37,10 +38,8 @@ def one_epoch(synthocc_root, tmp_path_factory):
     return run
 
 
-@pytest.mark.parametrize("change, listed", [
-    (["train.lr", "0.1"], "train.lr: checkpoint 0.0015, now 0.1"),
-    (["train.batch_size", "8"], "train.batch_size: checkpoint 16, now 8"),
-    (["train.optim", "sgd"], "train.optim: checkpoint 'adam', now 'sgd'"),
+@pytest.mark.parametrize("change, listed", [  # lr and batch size: unit level, below
+    (["train.optim", "sgd"], "train.optim: checkpoint 'adam', now 'sgd'"),  # was KeyError
 ])
 def test_a_changed_training_key_is_refused_by_name(synthocc_root, one_epoch, tmp_path, capsys,
                                                    change, listed):
@@ -66,9 +65,15 @@ def test_resuming_a_finished_run_trains_nothing_and_says_so(synthocc_root, one_e
     assert torch.load(ckpt, weights_only=True)["epoch"] == 1
 
 
-def test_check_resume_config_raises_a_checkpoint_error():
+@pytest.mark.parametrize("key, value, listed", [
+    ("train.lr", 0.1, "train.lr: checkpoint 0.00035, now 0.1"),  # was silently kept
+    ("train.batch_size", 8, "train.batch_size: checkpoint 64, now 8"),
+    ("loss.triplet.margin", 0.5, "loss.triplet.margin: checkpoint 0.3, now 0.5"),
+])
+def test_check_resume_config_raises_a_checkpoint_error(key, value, listed):
     saved = load_config(None)
     now = load_config(None, freeze=False)
-    now.loss.triplet.margin = 0.5
-    with pytest.raises(CheckpointError, match="loss.triplet.margin: checkpoint 0.3, now 0.5"):
+    set_key(now, key, value, "the test")
+    with pytest.raises(CheckpointError, match="refused") as info:
         check_resume_config(saved.dump(), now, "x.pth")
+    assert listed in str(info.value)
