@@ -6,7 +6,7 @@ torch/torchvision pair through ``constraints.txt`` (``make setup`` uses it).
 
 from pathlib import Path
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 HERE = Path(__file__).parent
 
@@ -33,7 +33,10 @@ setup(
     long_description_content_type="text/markdown",
     license="MIT",
     python_requires=">=3.9",
-    packages=find_packages(include=["rganet_reid", "rganet_reid.*"]),
+    # every folder below rganet_reid/, data-only ones (model_configs/) included; the code
+    # folders are regular packages (tests/test_packaging.py checks both and the built wheel)
+    packages=find_namespace_packages(include=["rganet_reid", "rganet_reid.*"],
+                                     exclude=["*.__pycache__"]),
     include_package_data=True,
     # modeling/weights/: the shipped synthocc-clip tiny CLIP (sha256-checked on load)
     package_data={"rganet_reid": ["config/*.yaml", "modeling/model_configs/*.json",

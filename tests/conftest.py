@@ -1,8 +1,10 @@
 """Shared fixtures: offline mode, few threads, one tiny SynthOcc tree per test session."""
 
 import os
+import tempfile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="rganet-test-cache-")  # pre-flight cache
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

@@ -42,6 +42,7 @@ from rganet_reid.benchmark.spec import (
     ThroughputSettings,
 )
 from rganet_reid.benchmark.spec_file import check_budget, load_spec, resolve_path, validate_entries
+from rganet_reid.cli.errors import add_debug_flag, run_command
 
 logger = logging.getLogger("rganet_reid.benchmark")
 
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--merge", nargs="+", default=[], metavar="DIR",
                    help="more folders of stored runs to merge in (e.g. other seeds)")
     p.add_argument("--readme", help="rewrite this file's <!-- table:NAME --> sections")
+    add_debug_flag(p)
     p.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE overrides for every entry")
     return p
 
@@ -247,15 +249,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rganet_reid.benchmark.leaderboard import LeaderboardError
     from rganet_reid.benchmark.runner import BenchmarkRunError, plan_runs, run_benchmark
     from rganet_reid.benchmark.tables import ReadmeError, to_terminal
-    from rganet_reid.cli.main import report_user_error, user_errors
     from rganet_reid.utils.logging import setup_logging
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     command = "rganet-benchmark " + shlex.join(argv)
     setup_logging()
-    errors = (*user_errors(), SpecError, LeaderboardError, BenchmarkRunError, ReadmeError)
-    try:
+
+    def body() -> int:
         if args.readme and not Path(args.readme).is_file():
             raise FileNotFoundError(f"--readme {args.readme} does not exist")
         tables, figures = [], {}
@@ -278,9 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.readme:
             update_readme(Path(args.readme), tables, figures)
             print(f"Updated {len(tables)} table(s) in {args.readme}")
-    except errors as err:
-        return report_user_error(err, logger)
-    return 0
+        return 0
+
+    return run_command(body, debug=args.debug, log=logger,
+                       extra=(SpecError, LeaderboardError, BenchmarkRunError, ReadmeError))
 
 
 if __name__ == "__main__":

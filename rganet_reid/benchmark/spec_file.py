@@ -57,7 +57,12 @@ def check_budget(budget: Mapping[str, Any], where: str) -> dict[str, float]:
 
 
 def validate_entries(entries: Sequence[Entry], fixed: Mapping[str, Any], where: str) -> None:
-    """Labels are unique and no entry changes a key the spec fixes for every entry."""
+    """Labels are unique, model names exist and no entry changes a key the spec fixes for
+    every entry — checked before any data is read or model built."""
+    from rganet_reid.compat import model_factory
+    from rganet_reid.engine.builder import rganet_model_names
+
+    known = set(model_factory()) | set(rganet_model_names())
     seen: dict[str, str] = {}
     for entry in entries:
         if entry.slug in seen:
@@ -71,6 +76,12 @@ def validate_entries(entries: Sequence[Entry], fixed: Mapping[str, Any], where: 
                 f"{where}: entry {entry.label!r} overrides {clash}, which the spec sets for "
                 "every entry (shared overrides, budget, protocols); remove them from the entry "
                 "so all entries are compared under the same settings.")
+    for entry in entries:
+        model = entry.overrides.get("model.name", entry.model)
+        if model and model not in known:
+            raise SpecError(f"{where}: entry {entry.label!r} names model {model!r}, which is not "
+                            f"a model; e.g. {', '.join(rganet_model_names())}, osnet_x1_0, "
+                            "resnet50 (or a config file).")
 
 
 def parse_entry(raw: Any, index: int, base_dir: Path | None, where: str,

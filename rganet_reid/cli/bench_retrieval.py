@@ -24,12 +24,14 @@ import torch
 
 from rganet_reid.benchmark.retrieval import run_evaluation_bench, run_index_bench
 from rganet_reid.benchmark.synthetic_features import PRESETS
+from rganet_reid.cli.errors import add_debug_flag, run_command
 from rganet_reid.config import load_config
 from rganet_reid.evaluation.index import index_options_from_config, split_index_options
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the options, set the thread counts and run one benchmark; exit status 0."""
+    """Parse the options, set the thread counts and run one benchmark; exit status 0 (2 on a
+    fault, :mod:`rganet_reid.cli.errors`)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", choices=sorted(PRESETS), default="small")
     parser.add_argument("--threads", type=int, default=2)
@@ -52,9 +54,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index-queries", type=int, default=1000)
     parser.add_argument("--train-size", type=int, default=65536,
                         help="vectors that train the IVF quantiser (--index)")
+    add_debug_flag(parser)
     parser.add_argument("opts", nargs="*", metavar="KEY VALUE",
                         help="config overrides of the index (--index): retrieval.index.* keys")
     args = parser.parse_args(argv)
+    return run_command(lambda: _run(args), debug=args.debug)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.opts and not args.index:
+        from rganet_reid.config import ConfigError
+
+        raise ConfigError(f"Overrides {args.opts} configure the FAISS index benchmark only; "
+                          "add --index N (or drop them).")
     torch.set_num_threads(args.threads)
     try:
         import faiss

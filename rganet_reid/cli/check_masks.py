@@ -14,10 +14,11 @@ The checks are :func:`rganet_reid.data.mask_check.check_masks`.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
-from rganet_reid.cli.dataset_tools import dataset_parser, log_warnings
-from rganet_reid.data.datasets.base import DatasetLayoutError
+from rganet_reid.cli.dataset_tools import dataset_parser
+from rganet_reid.cli.errors import run_command
 from rganet_reid.data.mask_check import check_masks
 
 
@@ -36,17 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Check, print the report; exit status 0 (OK), 1 (problems) or 2 (usage)."""
+    """Check, print the report; exit status 0 (OK), 1 (problems) or 2 (usage, faults)."""
     args = build_parser().parse_args(argv)
-    log_warnings()
-    try:
+
+    def body() -> int:
         report, problems = check_masks(args.dataset, args.root, args.mask_root, args.splits,
                                        args.num_labels, args.ignore_label, args.workers)
-    except (DatasetLayoutError, ValueError, KeyError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(report)
-    return 1 if problems else 0
+        print(report)
+        return 1 if problems else 0
+
+    return run_command(body, debug=args.debug, level=logging.WARNING)
 
 
 if __name__ == "__main__":

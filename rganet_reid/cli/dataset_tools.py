@@ -1,10 +1,13 @@
-"""What the dataset commands (``verify_dataset``, ``check_masks``) share on the command line."""
+"""What the dataset commands (``verify_dataset``, ``check_masks``) share on the command line.
+
+Both print a report on stdout and show only warnings of the dataset code on stderr
+(``run_command(..., level=logging.WARNING)``)."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 
+from rganet_reid.cli.errors import add_debug_flag
 from rganet_reid.data.verify import scannable_datasets
 
 
@@ -15,9 +18,5 @@ def dataset_parser(doc: str) -> argparse.ArgumentParser:
     parser.add_argument("--dataset", required=True,
                         help="dataset name: " + ", ".join(scannable_datasets()))
     parser.add_argument("--root", required=True, help="data root (data.root)")
+    add_debug_flag(parser)
     return parser
-
-
-def log_warnings() -> None:
-    """Route warnings of the dataset code to stderr, one line each, next to the report."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -24,6 +24,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from rganet_reid.cli.errors import add_debug_flag, run_command
+
 logger = logging.getLogger("rganet_reid.cli")
 
 
@@ -40,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=str, default="",
                         help="results JSON (model mode default: data.save_dir/results.json)")
     parser.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE config overrides")
+    add_debug_flag(parser)
     return parser
 
 
@@ -80,18 +83,19 @@ def feature_writer(directory: Path):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from rganet_reid.cli.main import report_user_error, user_errors
+    """Parse and evaluate; faults exit with status 2 (:func:`rganet_reid.cli.errors.run_command`).
+    """
     from rganet_reid.config import load_config, merge_opts
     from rganet_reid.utils import distributed as dist
     from rganet_reid.utils.io import write_json_atomic
-    from rganet_reid.utils.logging import setup_logging
 
     args = build_parser().parse_args(argv)
-    setup_logging(level=logging.INFO if dist.env_rank() == 0 else logging.ERROR)
-    if bool(args.query) != bool(args.gallery):
-        logger.error("--query and --gallery go together (saved features); give both or neither.")
-        return 2
-    try:
+
+    def body() -> int:
+        if bool(args.query) != bool(args.gallery):
+            logger.error("--query and --gallery go together (saved features); give both or "
+                         "neither.")
+            return 2
         cfg = load_config(args.config_file or None, freeze=False)
         if args.root:
             cfg.data.root = args.root
@@ -110,9 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             cfg.test.evaluate = True
             cfg.freeze()
-            from rganet_reid.cli.main import build
+            from rganet_reid.engine.builder import build_run
 
-            engine = build(cfg)
+            engine = build_run(cfg)
             if args.save_features:
                 engine.feature_sink = feature_writer(Path(args.save_features))
             results = engine.run()
@@ -123,12 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.out:
                 write_json_atomic(Path(args.out), {"results": results})
             print(json.dumps(results, indent=2))
-    except user_errors() as err:
-        return report_user_error(err)
+        return 0
+
+    level = logging.INFO if dist.env_rank() == 0 else logging.ERROR
+    try:
+        return run_command(body, debug=args.debug, log=logger, level=level)
     finally:
         dist.shutdown_distributed()
-    return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -18,6 +18,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from rganet_reid.cli.errors import add_debug_flag, run_command
+
 logger = logging.getLogger("rganet_reid.cli.export")
 
 
@@ -39,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--benchmark-batch", type=int, default=32, help="0 = no throughput run")
     p.add_argument("--threads", type=int, default=0, help="intra-op threads of both runtimes")
     p.add_argument("--repeats", type=int, default=5, help="timed runs per runtime (median)")
+    add_debug_flag(p)
     return p
 
 
@@ -59,15 +62,12 @@ def _images(args: argparse.Namespace, cfg) -> tuple[list, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from rganet_reid.cli.main import report_user_error, user_errors
+    """Export and check; faults exit with status 2 (:mod:`rganet_reid.cli.errors`)."""
     from rganet_reid.utils.logging import setup_logging
 
     args = build_parser().parse_args(argv)
     setup_logging()
-    try:
-        return run(args)
-    except (*user_errors(), ImportError) as err:
-        return report_user_error(err, logger)
+    return run_command(lambda: run(args), debug=args.debug, log=logger)
 
 
 def run(args: argparse.Namespace) -> int:

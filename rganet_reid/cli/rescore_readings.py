@@ -38,11 +38,19 @@ def parse_reading(text: str):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Rescore the readings; faults exit with status 2 (:mod:`rganet_reid.cli.errors`)."""
+    from rganet_reid.cli.errors import run_command
+
+    return run_command(lambda: _main(argv))
+
+
+def _main(argv: list[str] | None) -> int:
     from tabulate import tabulate
 
+    from rganet_reid.cli.errors import add_debug_flag
     from rganet_reid.engine.readings import extract_run, rescore
     from rganet_reid.utils.io import write_json_atomic
-    from rganet_reid.utils.logging import setup_logging
+    from rganet_reid.utils.logging import setup_logging, show_tracebacks
 
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -51,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", default=None, help="weights file (default RUN_DIR/model.pth)")
     parser.add_argument("--reading", action="append", type=parse_reading,
                         help="NAME=CONFIDENCE,IAI_MODE,TAU (repeatable; default: a standard set)")
+    add_debug_flag(parser)
     args = parser.parse_args(argv)
+    show_tracebacks(args.debug)
     setup_logging()
     readings = dict(args.reading or [parse_reading(r) for r in DEFAULT_READINGS])
     results = rescore(extract_run(args.run_dir, args.root, args.weights), readings)

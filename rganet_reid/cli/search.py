@@ -20,6 +20,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from rganet_reid.cli.errors import add_debug_flag, run_command
+
 logger = logging.getLogger("rganet_reid.cli.search")
 
 
@@ -34,12 +36,14 @@ def _model_args(parser: argparse.ArgumentParser, required: bool, multiple: bool 
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
     parser.add_argument("--batch-size", type=int, default=0,
                         help="images per forward pass (default: test.batch_size)")
+    add_debug_flag(parser, default=argparse.SUPPRESS)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rganet-search", description="Index folders of person crops and search them; "
         "draw rank lists (paper Fig. 5).", formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_debug_flag(parser)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", help="index folder trees of person crops (resumable, appends)")
@@ -224,7 +228,7 @@ def cmd_regions(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from rganet_reid.cli.main import report_user_error, user_errors
+    """Run one sub-command; faults exit with status 2 (:mod:`rganet_reid.cli.errors`)."""
     from rganet_reid.utils.logging import setup_logging
 
     args = build_parser().parse_args(argv)
@@ -233,10 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands = {"index": cmd_index, "query": cmd_query, "ranklist": cmd_ranklist,
                 "regions": cmd_regions}
-    try:
-        return commands[args.command](args)
-    except user_errors() as err:
-        return report_user_error(err, logger)
+    return run_command(lambda: commands[args.command](args), debug=args.debug, log=logger)
 
 
 if __name__ == "__main__":

@@ -18,9 +18,11 @@ The checks are :func:`rganet_reid.data.verify.verify`.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
-from rganet_reid.cli.dataset_tools import dataset_parser, log_warnings
+from rganet_reid.cli.dataset_tools import dataset_parser
+from rganet_reid.cli.errors import run_command
 from rganet_reid.data.verify import scannable_datasets, verify
 
 
@@ -35,17 +37,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Verify, print the report; exit status 0 (OK), 1 (problems) or 2 (usage)."""
+    """Verify, print the report; exit status 0 (OK), 1 (problems) or 2 (usage, faults)."""
     args = build_parser().parse_args(argv)
-    log_warnings()
     if args.dataset not in scannable_datasets():
         print(f"Unknown dataset {args.dataset!r}; choose one of: "
               + ", ".join(scannable_datasets()), file=sys.stderr)
         return 2
-    report, problems = verify(args.dataset, args.root, images=not args.no_images,
-                              counts=not args.no_counts, workers=args.workers)
-    print(report)
-    return 1 if problems else 0
+
+    def body() -> int:
+        report, problems = verify(args.dataset, args.root, images=not args.no_images,
+                                  counts=not args.no_counts, workers=args.workers)
+        print(report)
+        return 1 if problems else 0
+
+    return run_command(body, debug=args.debug, level=logging.WARNING)
 
 
 if __name__ == "__main__":

@@ -58,6 +58,8 @@ def get_default_config() -> CN:
     # 0=background/occluder, 1..N parts). "" = use the masks a dataset ships (SynthOcc), if any.
     _C.data.mask_root = ""
     _C.data.load_masks = False  # read masks for the training set (RGANet's L_seg needs them)
+    # Decode every image of every split before training (cached by size+mtime; off: False).
+    _C.data.preflight = True
     _C.data.synthocc = CN()
     _C.data.synthocc.size = "demo"  # tiny | demo | full (see rganet_reid.data.synthocc)
     _C.data.synthocc.seed = 0

@@ -29,7 +29,7 @@ def read_yaml_mapping(path: str | Path, error: type[Exception] = ConfigError,
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:
-        raise error(f"{path}: not valid YAML: {err}") from err
+        raise error(f"{path}: not valid YAML: {' '.join(str(err).split())}") from err
     if not isinstance(data, dict):
         raise error(f"{path}: top level must be a mapping, got {type(data).__name__}")
     return data
@@ -49,25 +49,31 @@ def load_yaml_with_base(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
     bases = data.pop(BASE_KEY, None)
     if bases is None:
         return _tag_origin(data, path)
-    merged: dict = {}
+    merged = _tag_origin({}, path)
     for base in [bases] if isinstance(bases, str) else list(bases):
         base_path = (path.parent / base).resolve()
+        if not base_path.is_file():
+            raise ConfigError(f"{path}: its _BASE_ {base!r} is not a file ({base_path}); paths "
+                              "are relative to the file that names them.")
         _deep_update(merged, load_yaml_with_base(base_path, (*_seen, path)))
     _deep_update(merged, _tag_origin(data, path))
     return merged
 
 
 class _Origin(dict):
-    """A dict that remembers which file it was read from (for error messages)."""
+    """A dict that remembers which file each of its keys was read from (for error messages:
+    a key a child file adds to a section of its ``_BASE_`` is the child's)."""
 
     origin: Path
+    origins: dict[str, Path]
 
 
 def _tag_origin(data: dict, path: Path) -> dict:
     tagged = _Origin()
-    tagged.origin = path
+    tagged.origin, tagged.origins = path, {}
     for key, value in data.items():
         tagged[key] = _tag_origin(value, path) if isinstance(value, dict) else value
+        tagged.origins[key] = path
     return tagged
 
 
@@ -77,6 +83,8 @@ def _deep_update(dst: dict, src: Mapping) -> None:
             _deep_update(dst[key], value)
         else:
             dst[key] = value
+            if isinstance(dst, _Origin) and isinstance(src, _Origin):
+                dst.origins[key] = src.origins[key]
 
 
 def merge_dict(
@@ -86,7 +94,7 @@ def merge_dict(
     root = cfg if root is None else root
     for key, value in data.items():
         full_key = f"{prefix}{key}"
-        where = str(getattr(data, "origin", source))
+        where = str(getattr(data, "origins", {}).get(key) or getattr(data, "origin", source))
         if key not in cfg:
             raise unknown_key_error(root, full_key, where)
         current = cfg[key]

@@ -111,6 +111,14 @@ class ReIDDataManager:
             for name, s in self.test_splits.items()
         }
 
+    def splits_to_read(self) -> dict[str, list]:
+        """Every split this run reads images of (training when built, each target's query and
+        gallery): name → items, for the pre-flight image check."""
+        splits = {"train": self.train_set.items} if self.train_loader is not None else {}
+        for name, s in self.test_splits.items():
+            splits[f"{name} query"], splits[f"{name} gallery"] = s.query, s.gallery
+        return splits
+
     # -- training -------------------------------------------------------------------------
     def _build_train_set(self, cfg: CfgNode) -> None:
         if not self.sources:
@@ -129,7 +137,12 @@ class ReIDDataManager:
     def _build_train_loader(self, cfg: CfgNode) -> DataLoader:
         if cfg.sampler.train_sampler == "RandomIdentitySampler":
             per_batch = cfg.train.batch_size // max(cfg.sampler.num_instances, 1)
-            if cfg.train.batch_size < cfg.sampler.num_instances or per_batch > self.num_train_pids:
+            if cfg.train.batch_size < cfg.sampler.num_instances:
+                raise ValueError(
+                    f"train.batch_size {cfg.train.batch_size} is smaller than "
+                    f"sampler.num_instances {cfg.sampler.num_instances}: raise train.batch_size "
+                    "or lower sampler.num_instances.")
+            if per_batch > self.num_train_pids:
                 raise ValueError(
                     f"RandomIdentitySampler draws train.batch_size / sampler.num_instances = "
                     f"{cfg.train.batch_size} / {cfg.sampler.num_instances} identities per batch, "

@@ -64,6 +64,7 @@ def check_masks(name: str, root: str, mask_root: str, splits: list[str] | None =
         ``(report text, number of problems)``.
 
     Raises:
+        MaskError: ``mask_root`` is not a folder.
         ValueError: a split the dataset does not have.
         DatasetLayoutError: the dataset tree is not found.
     """
@@ -76,6 +77,10 @@ def check_masks(name: str, root: str, mask_root: str, splits: list[str] | None =
     if unknown:
         raise ValueError(f"{name} has no split(s) {unknown}; it has {sorted(available)}")
     mask_root_path = Path(mask_root)
+    if not mask_root_path.is_dir():
+        raise masks.MaskError(
+            f"Mask root {mask_root_path.resolve()} is not a folder (it does not exist or is a "
+            "file): point it at the folder of PNG label maps that mirrors the dataset tree.")
     jobs = [(it[0], mask_path_for(it[0], scan.dataset_dir, mask_root_path))
             for s in splits for it in available[s].items]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

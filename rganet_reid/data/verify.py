@@ -6,7 +6,9 @@ msmt17_strict, the SynthOcc protocols), under a data root:
 
 * the folder is found and every split folder / list file exists;
 * every image name follows the release's naming scheme (all offenders are listed);
-* every image opens and decodes with PIL (``images=False`` skips this);
+* every image decodes and converts as training reads it
+  (:func:`rganet_reid.data.image_io.check_image`; ``images=False`` skips this);
+* no split the dataset defines is empty;
 * the number of identities and images per split equals the published counts
   (``counts=False`` skips this, e.g. for a deliberately partial copy).
 
@@ -18,13 +20,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
 from tabulate import tabulate
 
 from rganet_reid.data import dataset_stats
 from rganet_reid.data.datasets import DATASETS
 from rganet_reid.data.datasets.base import DatasetLayoutError
 from rganet_reid.data.datasets.layout import DatasetScan
+from rganet_reid.data.image_io import ImageReadError
+from rganet_reid.data.image_io import check_image as decode_check
 
 __all__ = ["check_image", "scannable_datasets", "split_rows", "unreadable_images", "verify"]
 
@@ -35,12 +38,11 @@ def scannable_datasets() -> list[str]:
 
 
 def check_image(path: str) -> str | None:
-    """``None`` if ``path`` decodes fully, else the reason it does not."""
+    """``None`` if ``path`` reads as training reads it, else the reason it does not."""
     try:
-        with Image.open(path) as img:
-            img.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        return f"{type(err).__name__}: {err}"
+        decode_check(path)
+    except ImageReadError as err:
+        return str(err)
     return None
 
 
@@ -107,6 +109,12 @@ def verify(name: str, root: str, images: bool = True, counts: bool = True,
     note = dataset_stats.published(key).note if key else ""
     if note:
         lines.append(f"Note: {note}")
+
+    empty = [split for split, s in scan.all_scans().items() if not s.items]
+    if empty:  # even without --no-counts: training or evaluation on it cannot work
+        problems += len(empty)
+        lines.append(f"\nEmpty splits ({len(empty)}): no image of {', '.join(empty)} was "
+                     f"loaded from {scan.dataset_dir}.")
 
     malformed = scan.problems()
     if malformed:

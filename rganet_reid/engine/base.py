@@ -44,6 +44,7 @@ from rganet_reid.engine.features import (
     finish_features,
 )
 from rganet_reid.engine.loop import run_epoch
+from rganet_reid.engine.resume_policy import check_resume_config
 from rganet_reid.evaluation import (
     FeatureSet,
     RetrievalResult,
@@ -168,6 +169,11 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
             return self.test()
         if cfg.train.max_time > 0:
             self._deadline = time.monotonic() + cfg.train.max_time
+        if self.start_epoch >= cfg.train.max_epoch > 0:  # a finished run: nothing to train
+            logger.warning("%s finished at epoch %d (train.max_epoch %d): nothing to train; "
+                           "evaluating its weights. Raise train.max_epoch to train further.",
+                           cfg.model.resume, self.start_epoch, cfg.train.max_epoch)
+            return self.test(epoch=self.start_epoch)
         if self.start_epoch == 0:
             self.before_train()
         train_start = time.monotonic()
@@ -276,6 +282,7 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                 f"{path} was trained as model.name={ckpt.get('model_name')!r}, but this run "
                 f"builds {self.cfg.model.name!r}."
             )
+        check_resume_config(ckpt.get("config"), self.cfg, path)
         try:
             self.model.load_state_dict(ckpt["model"])
         except RuntimeError as err:
@@ -411,10 +418,19 @@ class _NullWriter:
 
 
 def results_table(results: dict[str, dict[str, float]], tablefmt: str = "github") -> str:
-    """One row per dataset: its protocol's ranks, mAP, mINP (a rank a protocol omits is -)."""
+    """One row per dataset: its protocol's ranks, mAP, mINP (a rank a protocol omits is -) and
+    the queries evaluated (with a valid gallery match) / gallery size."""
     ranks = sorted({int(k[4:]) for m in results.values() for k in m if k.startswith("rank")})
     rows = [[name, *(f"{m[f'rank{r}']:.1f}" if f"rank{r}" in m else "-" for r in ranks),
-             f"{m['mAP']:.1f}", f"{m['mINP']:.1f}", f"{m['num_query']}/{m['num_gallery']}"]
+             f"{m['mAP']:.1f}", f"{m['mINP']:.1f}", _queries(m)]
             for name, m in results.items()]
     return tabulate(rows, headers=["dataset", *(f"R{r}" for r in ranks), "mAP", "mINP",
                                    "query/gallery"], tablefmt=tablefmt)
+
+
+def _queries(m: dict[str, float]) -> str:
+    """``evaluated queries/gallery``, saying how many queries were skipped (no valid match)."""
+    valid, total = int(m.get("num_valid_queries", m["num_query"])), int(m["num_query"])
+    cell = f"{valid}/{int(m['num_gallery'])}"
+    return cell if valid == total else f"{cell} ({total - valid} of {total} queries skipped: " \
+        "no valid match)"

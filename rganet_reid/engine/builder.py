@@ -18,14 +18,9 @@ from yacs.config import CfgNode
 from rganet_reid.compat import model_factory, torchreid_models, torchreid_root
 from rganet_reid.config.clip_pretrain import LOCAL_TAG
 from rganet_reid.engine.checkpoint import load_model_weights
-from rganet_reid.engine.registry import ENGINES
+from rganet_reid.engine.registry import ENGINES, RGANET_LOSS, TORCHREID_LOSSES
 
 logger = logging.getLogger(__name__)
-
-#: ``loss.name`` values of torchreid's built-in models: ID loss only, or ID + triplet
-#: (torchreid's ``loss='triplet'``); RGANet models train with ``rganet`` (Eq. 8).
-TORCHREID_LOSSES = ("softmax", "triplet")
-RGANET_LOSS = "rganet"
 
 
 def rganet_model_names() -> list[str]:
@@ -163,15 +158,19 @@ def build_engine(cfg: CfgNode, datamanager, device: torch.device):
 
 def build_run(cfg: CfgNode):
     """Data, model and engine for ``cfg`` (seeded, run folder prepared with its
-    ``config.yaml``); returns the engine. ``tools/main.py`` and evaluation-only tools
-    (:mod:`rganet_reid.engine.saved_run`) build runs through this. Started by torchrun, it
-    joins the process group first (device ``cuda:LOCAL_RANK`` or the CPU)."""
+    ``config.yaml``) after the pre-flight checks (:mod:`rganet_reid.engine.preflight`: the
+    config before anything is read, every image once the splits are parsed); returns the
+    engine. ``tools/main.py`` and evaluation-only tools (:mod:`rganet_reid.engine.saved_run`)
+    build runs through this. Started by torchrun, it joins the process group first (device
+    ``cuda:LOCAL_RANK`` or the CPU)."""
     from pathlib import Path
 
     from rganet_reid.data.datamanager import ReIDDataManager
+    from rganet_reid.engine.preflight import check_config, check_images, sampler_warnings
     from rganet_reid.utils import distributed as dist
     from rganet_reid.utils.seed import seed_everything
 
+    check_config(cfg)
     device = dist.init_distributed(cfg.device, cfg.distributed.backend,
                                    cfg.distributed.timeout_s)  # torchrun; else resolve_device
     save_dir = Path(cfg.data.save_dir)
@@ -183,6 +182,9 @@ def build_run(cfg: CfgNode):
                 cfg.data.sources, cfg.data.targets)
     datamanager = ReIDDataManager(cfg, build_train=not cfg.test.evaluate, rank=dist.rank(),
                                   world_size=dist.world_size())
+    check_images(datamanager.splits_to_read(), cfg)
+    if datamanager.train_loader is not None:
+        sampler_warnings(datamanager.train_set.items, cfg)
     engine = build_engine(cfg, datamanager, device)
     if dist.is_distributed():  # each rank its own augmentation / dropout streams
         seed_everything(cfg.seed + dist.rank())

@@ -131,10 +131,16 @@ class RGANetEngine(ReIDEngine):
         optimizer = self.build_stage1_optimizer()
         logger.info("Stage 1: learning %d prompt context vectors for %d epochs",
                     self.model.prompt.ctx.shape[0], epochs)
+        start_rms = float(self.model.prompt.ctx.detach().float().pow(2).mean().sqrt())
         for epoch in range(epochs):
-            stats = self.parallel.reduce_epoch(run_epoch(
-                self.train_loader, lambda data: self.prompt_step(data, optimizer),
-                f"prompt {epoch + 1}/{epochs}", self.out_of_time))
+            try:
+                stats = self.parallel.reduce_epoch(run_epoch(
+                    self.train_loader, lambda data: self.prompt_step(data, optimizer),
+                    f"prompt {epoch + 1}/{epochs}", self.out_of_time))
+            except FloatingPointError as err:
+                raise FloatingPointError(f"Prompt learning (stage 1), epoch {epoch + 1}: {err} "
+                                         "(for this stage: rganet.stage1.lr)") from err
+            check_prompt_context(self.model.prompt.ctx, start_rms, epoch + 1)
             record = stats.record(epoch + 1)
             self.stage1_history.append(record)
             logger.info("prompt epoch %d/%d  loss_seg %.4f  %.1f img/s", epoch + 1, epochs,
@@ -163,6 +169,21 @@ class RGANetEngine(ReIDEngine):
 
 
 ENGINES.register("rganet", RGANetEngine)
+
+#: Growth of the prompt context's RMS over its initial value that counts as divergence.
+PROMPT_DIVERGENCE_FACTOR = 1000.0
+
+
+def check_prompt_context(ctx: torch.Tensor, start_rms: float, epoch: int) -> None:
+    """:class:`FloatingPointError` when the learned context vectors are not finite or their RMS
+    grew more than :data:`PROMPT_DIVERGENCE_FACTOR` times (a diverged stage 1 that would
+    otherwise continue with meaningless prototypes)."""
+    ctx = ctx.detach().float()
+    rms = float(ctx.pow(2).mean().sqrt())
+    if not torch.isfinite(ctx).all() or rms > PROMPT_DIVERGENCE_FACTOR * max(start_rms, 1e-3):
+        raise FloatingPointError(
+            f"Prompt learning (stage 1) diverged at epoch {epoch}: the context vectors' RMS is "
+            f"{rms:.3g} (it started at {start_rms:.3g}); lower rganet.stage1.lr.")
 
 
 def confidence_stats(outputs: dict, updated: torch.Tensor | None) -> dict[str, float]:

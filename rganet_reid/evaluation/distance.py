@@ -99,11 +99,11 @@ def embed(
     sqnorms = torch.empty(n, dtype=torch.float32, device=device) if metric == "euclidean" else None
     for start in range(0, n, _EMBED_ROWS):
         sl = slice(start, min(n, start + _EMBED_ROWS))
-        rows = f"rows {sl.start}..{sl.stop - 1}"
         g = fs.global_feats[sl].to(device=device, dtype=torch.float32)
         norms = torch.linalg.vector_norm(g, dim=1)
         if not torch.isfinite(norms).all():  # a NaN/inf anywhere in a row makes its norm so
-            raise ValueError(f"global_feats {rows} contain NaN or inf (or overflow float32).")
+            raise ValueError(f"global_feats {_bad_rows(norms, start)} contain NaN or inf (or "
+                             "overflow float32).")
         if metric == "euclidean":
             sqnorms[sl] = norms.square()
             vecs[sl] = g
@@ -113,17 +113,29 @@ def embed(
             r = fs.region_feats[sl].to(device=device, dtype=torch.float32)
             w = fs.weights_or_ones()[sl].to(device=device, dtype=torch.float32)
             r_norms = torch.linalg.vector_norm(r, dim=2)
-            if not (torch.isfinite(r_norms).all() and torch.isfinite(w).all()):
-                raise ValueError(f"region_feats / region_weights {rows} contain NaN or inf.")
+            finite = torch.isfinite(r_norms).all(1) & torch.isfinite(w).all(1)
+            if not finite.all():
+                raise ValueError(f"region_feats / region_weights {_bad_rows(finite, start)} "
+                                 "contain NaN or inf.")
             if (w < 0).any():
                 raise ValueError(
-                    f"region_weights {rows} contain negative values; Eq. 10 needs confidences "
-                    ">= 0 (RGANet's w_j are softmax outputs)."
+                    f"region_weights {_bad_rows(~(w < 0).any(1), start)} contain negative "
+                    "values; Eq. 10 needs confidences >= 0 (RGANet's w_j are softmax outputs)."
                 )
             scale = (w / r_norms.clamp_min(_EPS)).unsqueeze(2)  # w_j / |F_j|
             torch.mul(r, scale, out=vecs[sl, d:].view(r.shape))
             weights[sl] = w
     return Embedding(vecs=vecs, weights=weights, sqnorms=sqnorms)
+
+
+def _bad_rows(ok: torch.Tensor, start: int, shown: int = 5) -> str:
+    """``row 7`` / ``rows 7, 9 (2 of 512)``: the rows (offset by ``start``) where ``ok`` is
+    False or not finite."""
+    bad = (~torch.isfinite(ok) if ok.is_floating_point() else ~ok).nonzero().flatten() + start
+    listed = ", ".join(str(int(i)) for i in bad[:shown])
+    if len(bad) == 1:
+        return f"row {listed}"
+    return f"rows {listed}{', ...' if len(bad) > shown else ''} ({len(bad)} rows)"
 
 
 class DistanceKernel:

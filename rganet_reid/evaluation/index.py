@@ -321,6 +321,9 @@ class GalleryIndex:
 
         ``nprobe`` (IVF) and ``ef_search`` (HNSW) trade speed for candidate recall.
         """
+        if k < 1 or candidates < 1:
+            raise ValueError(f"GalleryIndex.search: k={k} and candidates={candidates} must be "
+                             "at least 1 (k is the number of matches returned per query).")
         faiss = _faiss()
         if len(query) == 0:
             raise ValueError("The query set is empty: nothing to search.")

@@ -105,6 +105,14 @@ def test_command_line_models_and_overrides_find_their_runs(tmp_path, capsys):
     assert main([*argv[:-2], "train.lr", "0.02"]) == 2
 
 
+def test_an_unknown_model_is_refused_before_any_data_is_read(tmp_path, capsys):
+    code = main(["--models", "resnet18", "bogus", "--protocols", OCC, "--out", str(tmp_path),
+                 "--root", str(tmp_path / "data"), "--mode", "train"])
+    err = capsys.readouterr().err
+    assert code == 2 and "entry 'bogus' names model 'bogus', which is not a model" in err
+    assert "Traceback" not in err and not (tmp_path / "data").exists()
+
+
 def test_tools_benchmark_script_runs():
     proc = subprocess.run([sys.executable, str(REPO / "tools" / "benchmark.py"), "--help"],
                           capture_output=True, text=True, timeout=120)

@@ -53,6 +53,27 @@ def test_unknown_key_in_base_file_names_the_base_file(tmp_path):
         load_config(child)
 
 
+@pytest.mark.parametrize("child_text, key", [
+    ("_BASE_: base.yaml\ntrain:\n  max_epochz: 3\n", "train.max_epochz"),  # base has train
+    ("_BASE_: base.yaml\nsede: 3\n", "sede"),
+    ("_BASE_: base.yaml\ntrain:\n  lr: fast\n", "train.lr"),  # a wrong type, not a new key
+])
+def test_a_mistake_in_a_child_file_names_the_child_not_its_base(tmp_path, child_text, key):
+    base = write(tmp_path / "base.yaml", "seed: 2\ntrain:\n  lr: 0.1\n  max_epoch: 5\n")
+    child = write(tmp_path / "child.yaml", child_text)
+    with pytest.raises(ConfigError) as info:
+        load_config(child)
+    msg = str(info.value)
+    assert key in msg and str(child) in msg and str(base) not in msg
+
+
+def test_base_keys_keep_their_file_at_the_top_level(tmp_path):
+    base = write(tmp_path / "base.yaml", "sede: 2\n")
+    child = write(tmp_path / "child.yaml", "_BASE_: base.yaml\nseed: 3\n")
+    with pytest.raises(ConfigError, match=str(base)):
+        load_config(child)
+
+
 def test_unknown_command_line_key_is_an_error():
     with pytest.raises(ConfigError, match="the command line"):
         load_config(None, ["train.lrr", "0.1"])
@@ -62,6 +83,16 @@ def test_wrong_type_is_an_error_naming_the_expected_type(tmp_path):
     f = write(tmp_path / "t.yaml", "train:\n  max_epoch: three\n")
     with pytest.raises(ConfigError, match="expects int"):
         load_config(f)
+
+
+def test_a_missing_base_names_the_file_that_names_it_and_yaml_errors_are_one_line(tmp_path):
+    child = write(tmp_path / "child.yaml", "_BASE_: nowhere.yaml\n")
+    with pytest.raises(ConfigError, match=f"{child}: its _BASE_ 'nowhere.yaml' is not a file"):
+        load_config(child)
+    broken = write(tmp_path / "broken.yaml", "train:\n  lr: [0.1\n")
+    with pytest.raises(ConfigError, match="not valid YAML") as info:
+        load_config(broken)
+    assert "\n" not in str(info.value)
 
 
 def test_base_cycle_is_detected(tmp_path):

@@ -55,9 +55,19 @@ def test_wrongly_mirrored_mask_tree_gets_a_hint(tmp_path, duke_with_masks, run_t
 
 def test_test_only_dataset_checks_query_and_gallery_by_default(tmp_path, trees, run_tool):
     trees.partial_ilids(tmp_path, pids=(1, 2))
+    (tmp_path / "masks").mkdir()
+    code, out = run_tool("check_masks", "--dataset", "partial_ilids", "--root", str(tmp_path),
+                         "--mask-root", str(tmp_path / "masks"))
+    assert code == 1 and "(query, gallery)" in out and "missing (4)" in out
+
+
+def test_a_missing_mask_root_is_named_not_every_mask(tmp_path, trees, run_tool):
+    trees.partial_ilids(tmp_path, pids=(1, 2))
     code, out = run_tool("check_masks", "--dataset", "partial_ilids", "--root", str(tmp_path),
                          "--mask-root", str(tmp_path / "none"))
-    assert code == 1 and "(query, gallery)" in out and "missing (4)" in out
+    assert code == 2 and "missing (" not in out
+    assert f"Mask root {tmp_path / 'none'} is not a folder" in out
+    assert "Traceback" not in out and out.count("Mask root") == 1  # one line
 
 
 def test_unknown_split_is_a_usage_error(tmp_path, duke_with_masks, run_tool):

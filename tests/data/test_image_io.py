@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rganet_reid.data.image_io import ImageReadError, array_to_rgb, read_rgb, to_rgb
+from rganet_reid.data.image_io import ImageReadError, array_to_rgb, check_image, read_rgb, to_rgb
 
 RGB = np.array([[[10, 20, 30], [200, 100, 50]], [[0, 255, 128], [7, 8, 9]]], dtype=np.uint8)
 
@@ -103,3 +103,57 @@ def test_unreadable_and_missing_files_are_errors_naming_them(tmp_path):
         read_rgb(truncated)
     with pytest.raises(ImageReadError, match="not found: .*missing.png"):
         read_rgb(tmp_path / "missing.png")
+
+
+def test_values_a_mode_cannot_hold_are_refused_by_name_not_called_corrupt(tmp_path):
+    path = tmp_path / "f.tif"
+    Image.fromarray(np.full((4, 4), 200.0, np.float32)).save(path)  # F, outside [0, 1]
+    for read in (read_rgb, check_image):
+        with pytest.raises(ImageReadError, match=r"mode F.*must lie in \[0, 1\]") as info:
+            read(path)
+        assert "corrupt" not in str(info.value)
+    with pytest.raises(ImageReadError, match="0..65535"):
+        to_rgb(Image.fromarray(np.full((2, 2), 70000, np.int32)))
+    with pytest.raises(ImageReadError, match="cannot convert mode 'La'"):
+        to_rgb(Image.new("La", (2, 2)))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Image.fromarray(RGB).convert("P"),
+    lambda: Image.fromarray(RGB).convert("PA"),
+    lambda: Image.fromarray(RGB).convert("LA"),
+    lambda: Image.fromarray(RGB).convert("CMYK"),
+    lambda: Image.fromarray(RGB[..., 0].astype(np.uint16) * 257),
+    lambda: Image.fromarray(RGB[..., 0].astype(np.float32) / 255),
+])
+def test_the_check_and_the_reader_agree_on_every_mode(tmp_path, make):
+    path = tmp_path / "img.tif"
+    make().save(path)
+    assert check_image(path) == (read_rgb(path).height, read_rgb(path).width)
+    assert np.array_equal(as_array(read_rgb(path)), as_array(to_rgb(Image.open(path))))
+
+
+def test_a_truncated_jpeg_fails_the_fast_check_as_it_fails_reading(tmp_path):
+    path = tmp_path / "cut.jpg"
+    noise = np.random.default_rng(0).integers(0, 255, (256, 128, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(path, quality=95)
+    assert check_image(path) == (256, 128)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    for read in (read_rgb, check_image):
+        with pytest.raises(ImageReadError, match="truncated"):
+            read(path)
+
+
+def test_exif_orientation_is_applied_and_the_check_reports_the_turned_size(tmp_path):
+    path = tmp_path / "turned.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to view
+    Image.fromarray(np.zeros((20, 10, 3), np.uint8)).save(path, exif=exif)
+    img = read_rgb(path)
+    assert (img.height, img.width) == (10, 20) == check_image(path)
+
+
+def test_a_multi_frame_file_gives_its_first_frame(tmp_path):
+    frames = [Image.new("RGB", (4, 4), c) for c in ((255, 0, 0), (0, 0, 255))]
+    frames[0].save(tmp_path / "a.gif", save_all=True, append_images=frames[1:])
+    assert as_array(read_rgb(tmp_path / "a.gif"))[0, 0].tolist() == [255, 0, 0]

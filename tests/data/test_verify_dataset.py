@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -86,3 +88,31 @@ def test_the_script_runs_from_the_command_line(tmp_path, trees):
     )
     assert proc.returncode == 1, proc.stderr  # 3 ids instead of the published 119
     assert "MISMATCH" in proc.stdout
+
+
+def test_an_empty_split_is_a_problem_even_without_counts(tmp_path, trees, run_tool):
+    files = trees.duke(tmp_path)
+    for path in files["query"]:
+        path.unlink()
+    code, out = run_tool("verify_dataset", "--dataset", "occluded_duke",
+                         "--root", str(tmp_path), "--no-counts")
+    assert code == 1 and "Empty splits (1): no image of query" in out
+
+
+def test_images_are_checked_by_the_reader_training_uses(tmp_path, trees, run_tool):
+    """A 16-bit PNG reads (scaled, not white); a file training cannot read is listed."""
+    from rganet_reid.data.image_io import read_rgb
+
+    base = trees.partial_ilids(tmp_path, pids=(1, 2))
+    sixteen = base / "partial_body_images" / "001.jpg"
+    Image.fromarray(np.full((64, 32), 32896, np.uint16)).save(sixteen, format="PNG")
+    assert Image.open(sixteen).mode == "I;16"
+    assert np.asarray(read_rgb(sixteen)).max() == 128  # not clipped to a white 255
+    code, out = run_tool("verify_dataset", "--dataset", "partial_ilids", "--root", str(tmp_path),
+                         "--no-counts")
+    assert code == 0 and "images decode" in out, out
+    broken = base / "whole_body_images" / "002.jpg"
+    broken.write_bytes(broken.read_bytes()[:100])
+    code, out = run_tool("verify_dataset", "--dataset", "partial_ilids", "--root", str(tmp_path),
+                         "--no-counts")
+    assert code == 1 and f"{broken}: Cannot read image {broken}" in out

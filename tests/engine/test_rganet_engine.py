@@ -138,3 +138,13 @@ def test_run_trains_saves_and_resumes_into_stage2(tmp_path):
     resumed.resume(ckpt)
     assert resumed.model.stage == 2 and resumed.model.prompt.is_frozen
     assert torch.equal(resumed.model.memory.centers, engine.model.memory.centers)
+
+
+def test_a_diverging_prompt_stage_stops_naming_its_lr(tmp_path):
+    """rganet.stage1.lr 1e6: the context vectors explode while L_seg stays finite; the run
+    stops after the epoch instead of continuing with meaningless prototypes."""
+    engine = _engine(tmp_path)
+    engine.cfg.defrost()
+    engine.cfg.rganet.stage1.lr = 1e6
+    with pytest.raises(FloatingPointError, match="diverged at epoch 1.*lower rganet.stage1.lr"):
+        engine.before_train()

@@ -102,11 +102,16 @@ def test_bad_feature_values_raise():
     q = random_featureset(rng, 4, 3, 2, dim=8)
     bad = q.subset(np.arange(4))
     bad.global_feats[2, 1] = float("nan")
-    with pytest.raises(ValueError, match="rows 0..3 contain NaN"):
+    with pytest.raises(ValueError, match="global_feats row 2 contain NaN"):  # the row itself
         region_weighted_distance(bad, q)
+    regions = q.subset(np.arange(4))
+    regions.region_feats[1, 0, 0] = float("inf")
+    regions.region_weights[3, 1] = float("nan")
+    with pytest.raises(ValueError, match=r"region_weights rows 1, 3 \(2 rows\) contain NaN"):
+        region_weighted_distance(regions, q)
     neg = q.subset(np.arange(4))
     neg.region_weights[1, 0] = -0.5
-    with pytest.raises(ValueError, match="negative"):
+    with pytest.raises(ValueError, match="region_weights row 1 contain negative"):
         region_weighted_distance(neg, q)
 
 

@@ -78,6 +78,9 @@ def test_search_rejects_incompatible_queries():
         idx.search(q_global, 5)
     with pytest.raises(ValueError, match="empty"):
         idx.search(q.subset(slice(0, 0)), 5)
+    for k, candidates in ((0, 100), (-1, 100), (5, 0)):  # not an empty result
+        with pytest.raises(ValueError, match="must be at least 1"):
+            idx.search(q, k, candidates=candidates)
 
 
 # every retrieval.index key at a non-default value, and the option it must become
