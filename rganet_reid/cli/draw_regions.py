@@ -18,36 +18,27 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     """Draw the figure; faults exit with status 2 (:mod:`rganet_reid.cli.errors`)."""
     from rganet_reid.cli.errors import run_command
+    from rganet_reid.cli.run_folder import run_folder_parser
 
-    return run_command(lambda: _main(argv))
-
-
-def _main(argv: list[str] | None) -> int:
-    import numpy as np
-    import torch
-
-    from rganet_reid.cli.errors import add_debug_flag
-    from rganet_reid.data.image_io import read_rgb
-    from rganet_reid.engine.saved_run import load_saved_run
-    from rganet_reid.evaluation.region_quality import region_part_map, region_visibility
-    from rganet_reid.modeling.prompt import resolve_part_names
-    from rganet_reid.utils.logging import setup_logging, show_tracebacks
-    from rganet_reid.visualization.regions import draw_region_views, most_occluded, region_views
-
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run_dir")
-    parser.add_argument("--root", default=None, help="data root (default: the run's data.root)")
-    parser.add_argument("--weights", default=None, help="weights (default RUN_DIR/model.pth)")
+    parser = run_folder_parser(__doc__)
     parser.add_argument("--dataset", default=None, help="target dataset (default: the first)")
     parser.add_argument("--split", choices=("query", "gallery"), default="query")
     parser.add_argument("--count", type=int, default=4, help="most occluded items to draw")
     parser.add_argument("--index", type=int, nargs="+", help="draw these items instead")
     parser.add_argument("--out", default=None, help="PNG path (default RUN_DIR/regions.png)")
-    add_debug_flag(parser)
     args = parser.parse_args(argv)
-    show_tracebacks(args.debug)
-    setup_logging()
+    return run_command(lambda: _draw(args, parser), debug=args.debug)
+
+
+def _draw(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import numpy as np
+    import torch
+
+    from rganet_reid.data.image_io import read_rgb
+    from rganet_reid.engine.saved_run import load_saved_run
+    from rganet_reid.evaluation.region_quality import region_part_map, region_visibility
+    from rganet_reid.modeling.prompt import resolve_part_names
+    from rganet_reid.visualization.regions import draw_region_views, most_occluded, region_views
 
     engine = load_saved_run(args.run_dir, args.root, args.weights, "figures")
     splits = engine.datamanager.test_splits

@@ -40,29 +40,21 @@ def parse_reading(text: str):
 def main(argv: list[str] | None = None) -> int:
     """Rescore the readings; faults exit with status 2 (:mod:`rganet_reid.cli.errors`)."""
     from rganet_reid.cli.errors import run_command
+    from rganet_reid.cli.run_folder import run_folder_parser
 
-    return run_command(lambda: _main(argv))
-
-
-def _main(argv: list[str] | None) -> int:
-    from tabulate import tabulate
-
-    from rganet_reid.cli.errors import add_debug_flag
-    from rganet_reid.engine.readings import extract_run, rescore
-    from rganet_reid.utils.io import write_json_atomic
-    from rganet_reid.utils.logging import setup_logging, show_tracebacks
-
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run_dir")
-    parser.add_argument("--root", default=None, help="data root (default: the run's data.root)")
-    parser.add_argument("--weights", default=None, help="weights file (default RUN_DIR/model.pth)")
+    parser = run_folder_parser(__doc__)
     parser.add_argument("--reading", action="append", type=parse_reading,
                         help="NAME=CONFIDENCE,IAI_MODE,TAU (repeatable; default: a standard set)")
-    add_debug_flag(parser)
     args = parser.parse_args(argv)
-    show_tracebacks(args.debug)
-    setup_logging()
+    return run_command(lambda: _rescore(args), debug=args.debug)
+
+
+def _rescore(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from rganet_reid.engine.readings import extract_run, rescore
+    from rganet_reid.utils.io import write_json_atomic
+
     readings = dict(args.reading or [parse_reading(r) for r in DEFAULT_READINGS])
     results = rescore(extract_run(args.run_dir, args.root, args.weights), readings)
     for dataset, per in results.items():
