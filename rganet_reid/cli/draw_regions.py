@@ -1,7 +1,7 @@
 """Fig. 4 for a trained RGANet: images, their N regions and α, β, w per region (PNG).
 
     python tools/draw_regions.py RUN_DIR [--root DATA] [--dataset NAME] [--split query]
-        [--count 4 | --index I ...] [--out FILE.png]
+        [--count 4 | --index I ...] [--out FILE.png] [-- KEY VALUE ...]
 
 RUN_DIR holds ``config.yaml`` and ``model.pth``. By default the ``--count`` most occluded
 queries of the first target dataset (lowest mean ground-truth part visibility) are drawn,
@@ -18,7 +18,7 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     """Draw the figure; faults exit with status 2 (:mod:`rganet_reid.cli.errors`)."""
     from rganet_reid.cli.errors import run_command
-    from rganet_reid.cli.run_folder import run_folder_parser
+    from rganet_reid.cli.run_folder import parse_run_folder_args, run_folder_parser
 
     parser = run_folder_parser(__doc__)
     parser.add_argument("--dataset", default=None, help="target dataset (default: the first)")
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=4, help="most occluded items to draw")
     parser.add_argument("--index", type=int, nargs="+", help="draw these items instead")
     parser.add_argument("--out", default=None, help="PNG path (default RUN_DIR/regions.png)")
-    args = parser.parse_args(argv)
+    args = parse_run_folder_args(parser, argv)
     return run_command(lambda: _draw(args, parser), debug=args.debug)
 
 
@@ -40,7 +40,7 @@ def _draw(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from rganet_reid.modeling.prompt import resolve_part_names
     from rganet_reid.visualization.regions import draw_region_views, most_occluded, region_views
 
-    engine = load_saved_run(args.run_dir, args.root, args.weights, "figures")
+    engine = load_saved_run(args.run_dir, args.root, args.weights, "figures", args.opts)
     splits = engine.datamanager.test_splits
     name = args.dataset or next(iter(splits))
     if name not in splits:

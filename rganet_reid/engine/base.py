@@ -356,7 +356,8 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                 regions = region_report(
                     query, gallery, split.query_truth, split.gallery_truth,
                     functools.partial(evaluate_retrieval, settings=settings, max_rank=max_rank),
-                    list(self.cfg.rganet.seg.label_map))
+                    list(self.cfg.rganet.seg.label_map),
+                    float(self.cfg.rganet.region_weight_scale))
                 metrics.update(regions)
             results[name] = metrics
             if self.feature_sink is not None:

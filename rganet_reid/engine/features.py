@@ -24,7 +24,7 @@ __all__ = ["AMP_DTYPES", "EXTRA_KEYS", "FEATURE_KEYS", "amp_autocast", "eval_fea
 FEATURE_KEYS = ("global_feat", "region_feats", "region_weights")
 #: Further per-image outputs of a region model, kept for measuring it against ground truth:
 #: α (Eq. 4), β (Eq. 6), region-to-centre cosines and the mask logits of Eq. 1.
-EXTRA_KEYS = ("alpha", "beta", "iai_similarity", "mask_logits")
+EXTRA_KEYS = ("alpha", "beta", "confidence", "iai_similarity", "mask_logits")
 #: ``train.amp`` names → autocast dtypes.
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -30,14 +31,18 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Reading:
-    """One reading of the confidence: ``rganet.confidence``, ``rganet.iai_mode`` and τ."""
+    """One reading of the confidence: ``rganet.confidence``, ``rganet.iai_mode``, τ and the
+    scale c of the weights Eq. 10 receives (``rganet.region_weight_scale``; ``None`` = the
+    run's)."""
 
     confidence: str = "softmax_sum"
     iai_mode: str = "regions"
     iai_temperature: float = 1.0
+    weight_scale: float | None = None
 
-    def apply(self, fs: FeatureSet) -> FeatureSet:
-        """``fs`` with β and w recomputed from its ``alpha`` and ``iai_similarity`` extras."""
+    def apply(self, fs: FeatureSet, weight_scale: float = 1.0) -> FeatureSet:
+        """``fs`` with β and w recomputed from its ``alpha`` and ``iai_similarity`` extras;
+        Eq. 10 receives c × w, c = the reading's own scale, else ``weight_scale``."""
         if not fs.has_regions:
             raise ValueError("A confidence reading needs region features")
         alpha = fs.extras.get("alpha")
@@ -46,10 +51,11 @@ class Reading:
                 invariance_from_similarity(similarity, self.iai_mode, self.iai_temperature))
         weights = combine_confidence(alpha, beta, self.confidence, fs.num_regions,
                                      reference=fs.region_feats)
-        extras = dict(fs.extras)
+        extras = dict(fs.extras, confidence=weights)
         if beta is not None:
             extras["beta"] = beta
-        return replace(fs, region_weights=weights, extras=extras)
+        scale = weight_scale if self.weight_scale is None else self.weight_scale
+        return replace(fs, region_weights=scale * weights, extras=extras)
 
 
 @dataclass
@@ -63,13 +69,15 @@ class ExtractedSplit:
     gallery_truth: object
     settings: dict
     label_map: list
+    weight_scale: float = 1.0  # rganet.region_weight_scale of the run
 
 
-def extract_run(run_dir: str | Path, data_root: str | None = None, weights: str | None = None
-                ) -> list[ExtractedSplit]:
-    """Load a run folder (``config.yaml`` + ``model.pth``) and extract every target dataset
-    that has part ground truth, keeping α, β, the IAI cosines and the mask logits."""
-    engine = load_saved_run(run_dir, data_root, weights, "rescore")
+def extract_run(run_dir: str | Path, data_root: str | None = None, weights: str | None = None,
+                overrides: Sequence[str] = ()) -> list[ExtractedSplit]:
+    """Load a run folder (``config.yaml`` + ``model.pth``, config ``overrides`` merged) and
+    extract every target dataset that has part ground truth, keeping α, β, the IAI cosines
+    and the mask logits."""
+    engine = load_saved_run(run_dir, data_root, weights, "rescore", overrides)
     cfg = engine.cfg
     out = []
     for name, split in engine.datamanager.test_splits.items():
@@ -81,7 +89,8 @@ def extract_run(run_dir: str | Path, data_root: str | None = None, weights: str 
         out.append(ExtractedSplit(
             name, engine.extract(split.query_loader, split.query, extras=True),
             engine.extract(split.gallery_loader, split.gallery, extras=True),
-            split.query_truth, split.gallery_truth, settings, list(cfg.rganet.seg.label_map)))
+            split.query_truth, split.gallery_truth, settings, list(cfg.rganet.seg.label_map),
+            float(cfg.rganet.region_weight_scale)))
     return out
 
 
@@ -94,10 +103,13 @@ def rescore(splits: list[ExtractedSplit], readings: dict[str, Reading]
         evaluate = functools.partial(evaluate_retrieval, **split.settings)
         per: dict[str, dict[str, float]] = {}
         for name, reading in readings.items():
-            query, gallery = reading.apply(split.query), reading.apply(split.gallery)
+            query = reading.apply(split.query, split.weight_scale)
+            gallery = reading.apply(split.gallery, split.weight_scale)
+            scale = split.weight_scale if reading.weight_scale is None else reading.weight_scale
             res = evaluate(query, gallery)
             per[name] = {"rank1": 100.0 * res.rank(1), "mAP": 100.0 * res.mAP,
                          **region_report(query, gallery, split.query_truth,
-                                         split.gallery_truth, evaluate, split.label_map)}
+                                         split.gallery_truth, evaluate, split.label_map,
+                                         scale)}
         results[split.name] = per
     return results

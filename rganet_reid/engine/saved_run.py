@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
 def load_saved_run(run_dir: str | Path, data_root: str | None = None,
-                   weights: str | Path | None = None, save_subdir: str = "analysis"):
+                   weights: str | Path | None = None, save_subdir: str = "analysis",
+                   overrides: Sequence[str] = ()):
     """The engine of ``run_dir`` (its ``config.yaml``) with its trained weights loaded.
 
     ``weights`` defaults to ``run_dir/model.pth``; ``data_root`` replaces the run's
-    ``data.root``. Nothing is trained: the config is switched to ``test.evaluate`` and its
-    outputs go to ``run_dir/save_subdir``. The prototypes are frozen as after training.
+    ``data.root``; ``overrides`` are ``KEY VALUE`` pairs merged into the run's config (e.g.
+    ``data.synthocc.seed 1``: another SynthOcc world, identities the run never saw). Nothing
+    is trained: the config is switched to ``test.evaluate`` and its outputs go to
+    ``run_dir/save_subdir``. The prototypes are frozen as after training.
     """
     from rganet_reid.config import load_config
     from rganet_reid.engine.builder import build_run
@@ -24,7 +28,7 @@ def load_saved_run(run_dir: str | Path, data_root: str | None = None,
     weights = Path(weights) if weights else run_dir / "model.pth"
     if not weights.is_file():
         raise FileNotFoundError(f"No trained weights at {weights}; pass the weights file")
-    cfg = load_config(str(config), freeze=False)
+    cfg = load_config(str(config), list(overrides), freeze=False)
     cfg.test.evaluate = True
     cfg.model.load_weights = str(weights)
     cfg.model.resume = ""

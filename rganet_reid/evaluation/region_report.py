@@ -10,12 +10,14 @@ the part ground truth of both, and returns:
   reference ``auroc_mass``, the same for the share of the image each region's mask S_j covers
   (what the masks alone know about occlusion; not a quantity of the paper);
 * ``w_mean``, ``w_std`` — the confidences' level and spread (std over images, averaged over
-  regions);
-* Eq. 10 on the same features with other weights, against the learned w (the run's
+  regions), of w itself (the model's ``confidence``; Eq. 10 receives c·w, ``weight_scale``);
+* Eq. 10 on the same features with other weights, against the learned c·w (the run's
   ``rank1`` / ``mAP``): ``eq10_global_*`` (the global feature alone), ``eq10_uniform_*``
-  (every w_j = 1: the N+1 unit-normalised features concatenated at equal weight) and
-  ``eq10_oracle_*`` (w_j = the true visibility of region j's part), each with ``_rank1`` and
-  ``_mAP``, so a reader sees how much of the possible gain the learned confidences capture.
+  (every w_j = 1: the N+1 unit-normalised features concatenated at equal weight),
+  ``eq10_uniform_scaled_*`` (every weight = c, only when c ≠ 1: uniform weights at the
+  model's scale) and ``eq10_oracle_*`` (c × the true visibility of region j's part), each
+  with ``_rank1`` and ``_mAP``, so a reader sees how much of the possible gain the learned
+  confidences capture.
 """
 
 from __future__ import annotations
@@ -42,28 +44,30 @@ __all__ = ["WEIGHTINGS", "region_report", "reweighted"]
 logger = logging.getLogger(__name__)
 
 #: The Eq. 10 weightings compared with the learned confidences.
-WEIGHTINGS = ("global", "uniform", "oracle")
+WEIGHTINGS = ("global", "uniform", "uniform_scaled", "oracle")
 
 _MASK_BATCH = 256  # images upsampled at a time for the IoU
 
 
-def reweighted(fs: FeatureSet, weighting: str, visibility: np.ndarray | None = None
-               ) -> FeatureSet:
+def reweighted(fs: FeatureSet, weighting: str, visibility: np.ndarray | None = None,
+               scale: float = 1.0) -> FeatureSet:
     """``fs`` with its region confidences replaced for Eq. 10.
 
-    ``global``: no region features (the global distance alone); ``uniform``: every w_j = 1;
-    ``oracle``: w_j = ``visibility`` ``(n, N)`` (the true visibility of each region's part).
+    ``global``: no region features (the global distance alone); ``uniform``: every w_j = 1
+    (the equal-weight concatenation); ``uniform_scaled``: every w_j = ``scale``; ``oracle``:
+    w_j = ``scale`` × ``visibility`` ``(n, N)`` (the true visibility of each region's part).
     """
     if weighting == "global":
         return replace(fs, region_feats=None, region_weights=None, extras={})
     if not fs.has_regions:
         raise ValueError(f"weighting {weighting!r} needs region features")
-    if weighting == "uniform":
-        weights = torch.ones(fs.region_feats.shape[:2])
+    if weighting in ("uniform", "uniform_scaled"):
+        value = 1.0 if weighting == "uniform" else float(scale)
+        weights = torch.full(fs.region_feats.shape[:2], value)
     elif weighting == "oracle":
         if visibility is None or np.isnan(visibility).any():
             raise ValueError("the oracle weighting needs the visibility of every region")
-        weights = torch.as_tensor(np.asarray(visibility), dtype=torch.float32)
+        weights = float(scale) * torch.as_tensor(np.asarray(visibility), dtype=torch.float32)
     else:
         raise ValueError(f"Unknown weighting {weighting!r}; choose one of {WEIGHTINGS}")
     return replace(fs, region_weights=weights, extras={})
@@ -76,6 +80,7 @@ def region_report(
     gallery_truth,
     evaluate: Callable[[FeatureSet, FeatureSet], RetrievalResult],
     label_map: Sequence[int] = (),
+    weight_scale: float = 1.0,
 ) -> dict[str, float]:
     """Region metrics of one test set (see the module docstring); ``{}`` without regions.
 
@@ -86,6 +91,8 @@ def region_report(
             same items, in the same order.
         evaluate: ranks a query set against a gallery with the run's retrieval settings.
         label_map: ``rganet.seg.label_map`` (true part label → region label; ``[]`` = identity).
+        weight_scale: ``rganet.region_weight_scale`` c: the features' ``region_weights`` are
+            c·w; the uniform-scaled and oracle weightings use the same scale.
     """
     if not query.has_regions:
         return {}
@@ -101,8 +108,11 @@ def region_report(
         metrics["miou"] = float(np.nanmean(iou)) if np.isfinite(iou).any() else float("nan")
     visibility = np.concatenate([region_visibility(query_truth.visibility, parts),
                                  region_visibility(gallery_truth.visibility, parts)])
+    w = _cat(query, gallery, "confidence")
+    if w is None:
+        w = torch.cat([query.weights_or_ones(), gallery.weights_or_ones()]) / weight_scale
     scores = {"alpha": _cat(query, gallery, "alpha"), "beta": _cat(query, gallery, "beta"),
-              "w": torch.cat([query.weights_or_ones(), gallery.weights_or_ones()])}
+              "w": w}
     logits = _cat(query, gallery, "mask_logits")
     if logits is not None:  # reference: how much of the image each mask S_j covers
         scores["mass"] = logits.float().softmax(dim=1)[:, 1:].mean(dim=(2, 3))
@@ -117,11 +127,14 @@ def region_report(
     q_vis = region_visibility(query_truth.visibility, parts)
     g_vis = region_visibility(gallery_truth.visibility, parts)
     for weighting in WEIGHTINGS:
+        if weighting == "uniform_scaled" and weight_scale == 1.0:
+            continue  # the same as uniform
         if weighting == "oracle" and (np.isnan(q_vis).any() or np.isnan(g_vis).any()):
             logger.info("Eq. 10 with oracle weights skipped: regions %s are not one true part "
                         "each", names)
             continue
-        res = evaluate(reweighted(query, weighting, q_vis), reweighted(gallery, weighting, g_vis))
+        res = evaluate(reweighted(query, weighting, q_vis, weight_scale),
+                       reweighted(gallery, weighting, g_vis, weight_scale))
         metrics[f"eq10_{weighting}_rank1"] = 100.0 * res.rank(1)
         metrics[f"eq10_{weighting}_mAP"] = 100.0 * res.mAP
     return metrics

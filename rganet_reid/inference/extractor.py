@@ -194,7 +194,8 @@ class FeatureExtractor:
         """Per-region quantities for region figures (paper Fig. 4), PyTorch backend only:
         ``mask_logits`` (B, N+1, h, w) = Eq. 1's S before the softmax over the prototypes
         (k = 0 background; RGM models), ``alpha`` (Eq. 4), ``beta`` (Eq. 6),
-        ``region_weights`` w — each present when the model has it. The input of
+        ``confidence`` w and ``region_weights`` (c·w, what Eq. 10 receives) — each present
+        when the model has it. The input of
         :func:`rganet_reid.visualization.regions.views_from_outputs`.
         """
         if self.model is None:
@@ -203,5 +204,5 @@ class FeatureExtractor:
         out = self.backend.raw_outputs(self.preprocess(inputs))
         if not isinstance(out, dict):
             raise TypeError(f"{self.cfg.model.name} has no regions (it returns one feature).")
-        return {k: out[k].float().cpu() for k in ("mask_logits", "alpha", "beta",
+        return {k: out[k].float().cpu() for k in ("mask_logits", "alpha", "beta", "confidence",
                                                    "region_weights") if out.get(k) is not None}

@@ -122,6 +122,7 @@ def build_rganet(cfg: CfgNode, num_classes: int) -> RGANet:
         memory_momentum=float(r.memory.momentum),
         alpha_threshold=float(r.memory.alpha_threshold),
         neck_feat=r.neck_feat,
+        region_weight_scale=float(r.region_weight_scale),
         stage1_train_background=bool(r.stage1.train_background),
         detach_masks=bool(r.detach_masks),
     )

@@ -63,6 +63,8 @@ class RGANet(nn.Module):
             (see :func:`~rganet_reid.modeling.ram.invariance_from_similarity`).
         memory_momentum / alpha_threshold: m_u and the α threshold of Eq. 5.
         neck_feat: eval features ``"before"`` or ``"after"`` the BNNeck.
+        region_weight_scale: c of the eval output ``region_weights = c·w`` (what Eq. 10
+            receives; ``confidence`` is w itself). 1 = Eq. 10 as written.
         stage1_train_background: also train p_0 in stage 1.
         detach_masks: region pooling passes no gradient into the masks (only L_seg trains them).
     """
@@ -85,6 +87,7 @@ class RGANet(nn.Module):
         memory_momentum: float = 0.3,
         alpha_threshold: float = 0.85,
         neck_feat: str = "before",
+        region_weight_scale: float = 1.0,
         stage1_train_background: bool = False,
         detach_masks: bool = False,
     ) -> None:
@@ -99,6 +102,9 @@ class RGANet(nn.Module):
             raise ValueError(f"rganet.iai_mode must be one of {IAI_MODES}, got {iai_mode!r}")
         if iai_temperature <= 0:
             raise ValueError(f"rganet.iai_temperature must be > 0, got {iai_temperature}")
+        if not region_weight_scale > 0:
+            raise ValueError("rganet.region_weight_scale must be > 0 (the scale of the "
+                             f"confidences in Eq. 10), got {region_weight_scale}")
         if neck_feat not in ("before", "after"):
             raise ValueError(f"rganet.neck_feat must be 'before' or 'after', got {neck_feat!r}")
         if regions == "rgm" and prompt is None:
@@ -114,6 +120,7 @@ class RGANet(nn.Module):
         self.iai_mode = iai_mode
         self.iai_temperature = float(iai_temperature)
         self.neck_feat = neck_feat
+        self.region_weight_scale = float(region_weight_scale)
         self.stage1_train_background = stage1_train_background
         self.feat_dim = dim
         self.global_head = GlobalHead(dim, num_classes)
@@ -242,7 +249,7 @@ class RGANet(nn.Module):
             out.update(region_feats=region_feats, region_logits=region_logits, weights=weights)
         else:
             out.update(region_feats=region_feats if self.neck_feat == "before" else region_bn,
-                       region_weights=weights)
+                       region_weights=weights * self.region_weight_scale, confidence=weights)
         return out
 
     def _forward_stage1(self, images: torch.Tensor) -> dict[str, torch.Tensor]:

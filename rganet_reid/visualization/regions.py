@@ -83,7 +83,8 @@ def views_from_outputs(outputs: dict, images: Sequence[np.ndarray], names: Seque
                        titles: Sequence[str] = ()) -> list[RegionView]:
     """One :class:`RegionView` per image from a region model's outputs: ``mask_logits``
     ``(B, N+1, h, w)`` (Eq. 1 before the softmax over prototypes, k = 0 background) and the
-    optional ``alpha``, ``beta``, ``region_weights`` ``(B, N)`` — the model's output dict, or
+    optional ``alpha``, ``beta``, ``confidence`` (w; else ``region_weights``) ``(B, N)`` — the
+    model's output dict, or
     :meth:`rganet_reid.inference.FeatureExtractor.region_outputs`."""
     if outputs.get("mask_logits") is None:
         raise ValueError("Region figures need a model with generated regions (rganet.regions "
@@ -98,10 +99,16 @@ def views_from_outputs(outputs: dict, images: Sequence[np.ndarray], names: Seque
             masks=masks.softmax(dim=1)[0, 1:].cpu().numpy(),
             names=list(names),
             alpha=_row(outputs.get("alpha"), i), beta=_row(outputs.get("beta"), i),
-            w=_row(outputs.get("region_weights"), i),
+            w=_row(_confidence(outputs), i),
             visibility=None if visibility is None else np.asarray(visibility[i]),
             title=titles[i] if i < len(titles) else ""))
     return views
+
+
+def _confidence(outputs: dict):
+    """w of Fig. 4: the model's ``confidence`` (``region_weights`` is c·w, Eq. 10's input)."""
+    w = outputs.get("confidence")
+    return outputs.get("region_weights") if w is None else w
 
 
 def overlay_mask(ax, image: np.ndarray, mask: np.ndarray, color: str = _COLORS[0],

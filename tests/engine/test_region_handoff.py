@@ -43,10 +43,14 @@ def test_the_models_confidences_reach_the_feature_set(engine):
         out = engine.model(torch.stack([split.query_loader.dataset[i]["img"]
                                         for i in range(len(split.query))]))
     expected = combine_confidence(out["alpha"], out["beta"], "mean", 4)
+    scale = engine.cfg.rganet.region_weight_scale  # Eq. 10 receives c·w
+    assert scale != 1.0
     assert query.region_weights is not None
-    assert torch.allclose(query.region_weights, expected, atol=1e-5)
+    assert torch.allclose(query.region_weights, scale * expected, atol=1e-5)
+    assert torch.allclose(query.extras["confidence"], expected, atol=1e-5)
     assert float(query.region_weights.std()) > 0.05  # not a uniform stand-in
-    assert set(query.extras) == {"alpha", "beta", "iai_similarity", "mask_logits"}
+    assert set(query.extras) == {"alpha", "beta", "confidence", "iai_similarity",
+                                 "mask_logits"}
 
 
 def test_eq10_with_the_learned_confidences_differs_from_uniform_weights(engine):
@@ -56,5 +60,6 @@ def test_eq10_with_the_learned_confidences_differs_from_uniform_weights(engine):
     gallery = engine.extract(split.gallery_loader, split.gallery)
     assert results["mAP"] == pytest.approx(100.0 * evaluate_retrieval(query, gallery).mAP)
     assert results["mAP"] != pytest.approx(results["eq10_uniform_mAP"], abs=1e-6)
+    assert results["mAP"] != pytest.approx(results["eq10_uniform_scaled_mAP"], abs=1e-6)
     for key in ("miou", "auroc_alpha", "auroc_beta", "auroc_w", "eq10_oracle_mAP"):
         assert np.isfinite(results[key]), key

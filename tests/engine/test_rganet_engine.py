@@ -88,7 +88,9 @@ def test_stage2_step_trains_updates_memory_and_extracts_region_features(tmp_path
     feats = engine.extract_features(engine.train_loader[0]["img"], extras=True)
     assert feats["global_feat"].shape == (8, 128)
     assert feats["region_feats"].shape == (8, 4, 128)
-    assert torch.allclose(feats["region_weights"], (feats["alpha"] + feats["beta"]) / 2)
+    w = (feats["alpha"] + feats["beta"]) / 2
+    assert torch.allclose(feats["confidence"], w)
+    assert torch.allclose(feats["region_weights"], engine.cfg.rganet.region_weight_scale * w)
 
 
 def test_an_epoch_without_memory_updates_is_reported(tmp_path, caplog):

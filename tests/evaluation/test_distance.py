@@ -128,3 +128,23 @@ def test_featureset_rejects_inconsistent_shapes():
         FeatureSet(feats, ids, ids, None, torch.zeros(3, 4))
     with pytest.raises(TypeError, match="integers"):
         FeatureSet(feats, ids.astype(float), ids)
+
+
+def test_scaling_the_confidences_by_c_weights_the_global_distance_by_one_over_c_squared():
+    """rganet.region_weight_scale: Eq. 10 with c·w equals
+    (Σ_j w_j^q w_j^g d_j + d_g / c²) / (Σ_j w_j^q w_j^g + 1 / c²), computed here by hand."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(3)
+    q = random_featureset(rng, 5, 3, 2)
+    g = random_featureset(rng, 7, 3, 2)
+    c = 4.0
+    got = region_weighted_distance(replace(q, region_weights=c * q.region_weights),
+                                   replace(g, region_weights=c * g.region_weights))
+    unit = torch.nn.functional.normalize
+    d_g = 1 - unit(q.global_feats.double(), dim=1) @ unit(g.global_feats.double(), dim=1).T
+    d_r = 1 - torch.einsum("qjd,gjd->qgj", unit(q.region_feats.double(), dim=2),
+                           unit(g.region_feats.double(), dim=2))
+    ww = torch.einsum("qj,gj->qgj", q.region_weights.double(), g.region_weights.double())
+    expected = ((ww * d_r).sum(-1) + d_g / c**2) / (ww.sum(-1) + 1 / c**2)
+    torch.testing.assert_close(got.double(), expected, atol=1e-5, rtol=1e-5)

@@ -89,3 +89,30 @@ def test_report_measures_mask_iou_at_image_resolution(tmp_path):
     # head: predicted rows 0-1, true row 0 → 2/4; upper: 0/2; lower: 2/4; feet: 0/2
     assert [m[f"iou_{p}"] for p in PARTS] == pytest.approx([0.5, 0.0, 0.5, 0.0])
     assert m["miou"] == pytest.approx(0.25)
+
+
+def test_report_at_a_weight_scale_scales_the_comparisons_and_reads_w_unscaled():
+    """With c = rganet.region_weight_scale the features carry c·w: the uniform-scaled and
+    oracle weightings use the same c, w_mean / w_std / AUROC read w itself (``confidence``)."""
+    query, gallery, q_truth, g_truth = _sets()
+    c = 3.0
+    for fs in (query, gallery):
+        fs.extras["confidence"] = fs.region_weights.clone()
+        fs.region_weights = c * fs.region_weights
+    scaled = region_report(query, gallery, q_truth, g_truth, evaluate_retrieval, weight_scale=c)
+    for fs in (query, gallery):
+        fs.region_weights = fs.extras.pop("confidence")
+    plain = region_report(query, gallery, q_truth, g_truth, evaluate_retrieval)
+    assert "eq10_uniform_scaled_mAP" not in plain
+    assert scaled["w_mean"] == pytest.approx(plain["w_mean"])
+    assert scaled["auroc_w"] == plain["auroc_w"]
+    assert scaled["eq10_uniform_mAP"] == pytest.approx(plain["eq10_uniform_mAP"])
+    # the global term carries no identity here, so only the regions rank: the same order at
+    # every uniform scale, and the oracle (c × visibility) still drops the false regions
+    assert scaled["eq10_uniform_scaled_mAP"] == pytest.approx(scaled["eq10_uniform_mAP"])
+    assert scaled["eq10_oracle_mAP"] == pytest.approx(100.0)
+    assert torch.equal(reweighted(query, "uniform_scaled", None, c).region_weights,
+                       torch.full((IDS, 4), c))
+    vis = np.full((IDS, 4), 0.5)
+    assert torch.equal(reweighted(query, "oracle", vis, c).region_weights,
+                       torch.full((IDS, 4), 1.5))

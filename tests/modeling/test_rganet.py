@@ -42,8 +42,35 @@ def test_eval_outputs_follow_the_contract(make_cfg):
     assert out["global_feat"].shape == (6, 128)
     assert out["region_feats"].shape == (6, 4, 128)
     assert out["region_weights"].shape == (6, 4)
-    assert torch.allclose(out["region_weights"], (out["alpha"] + out["beta"]) / 2, atol=1e-6)
+    # w = (α + β) / 2 is output as ``confidence``; Eq. 10 receives c·w (region_weight_scale)
+    assert torch.allclose(out["confidence"], (out["alpha"] + out["beta"]) / 2, atol=1e-6)
+    scale = make_cfg().rganet.region_weight_scale
+    assert scale != 1.0
+    assert torch.allclose(out["region_weights"], scale * out["confidence"], atol=1e-6)
     assert "global_logits" not in out
+
+
+def test_region_weight_scale_reaches_eq10_but_not_the_training_weights(make_cfg):
+    """c scales only the eval output that Eq. 10 reads; L_ram trains on the unscaled w."""
+    torch.manual_seed(0)
+    outs = {}
+    for scale in (1.0, 3.0):
+        cfg = make_cfg()
+        cfg.defrost()
+        cfg.rganet.region_weight_scale = scale
+        torch.manual_seed(0)
+        model = build_rganet(cfg, NUM_CLASSES)
+        with torch.no_grad():
+            outs[scale] = (model.eval()(_batch()[0]), model.train()(_batch()[0]))
+    (eval1, train1), (eval3, train3) = outs[1.0], outs[3.0]
+    assert torch.allclose(eval3["region_weights"], 3.0 * eval1["region_weights"], atol=1e-6)
+    assert torch.allclose(eval3["confidence"], eval1["confidence"], atol=1e-6)
+    assert torch.allclose(train3["weights"], train1["weights"], atol=1e-6)
+    cfg = make_cfg()
+    cfg.defrost()
+    cfg.rganet.region_weight_scale = 0.0
+    with pytest.raises(ValueError, match="region_weight_scale"):
+        build_rganet(cfg, NUM_CLASSES)
 
 
 def test_stage1_trains_only_the_context_vectors_and_never_the_text_encoder(make_cfg):
