@@ -61,7 +61,7 @@ def get_default_config() -> CN:
     # Decode every image of every split before training (cached by size+mtime; off: False).
     _C.data.preflight = True
     _C.data.synthocc = CN()
-    _C.data.synthocc.size = "demo"  # tiny | demo | full (see rganet_reid.data.synthocc)
+    _C.data.synthocc.size = "demo"  # tiny | demo | demo_scene | full (rganet_reid.data.synthocc)
     _C.data.synthocc.seed = 0
 
     # ---------------------------------------------------------------- dataset specific

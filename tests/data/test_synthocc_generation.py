@@ -136,9 +136,9 @@ def test_stale_temp_folder_of_a_dead_process_is_removed(tmp_path):
 
 
 def test_unknown_size_names_the_valid_ones(tmp_path):
-    with pytest.raises(ValueError, match="tiny, demo, full"):
+    with pytest.raises(ValueError, match="tiny, demo, demo_scene, full"):
         ensure_synthocc(tmp_path, "huge", 0)
-    assert set(SIZES) == {"tiny", "demo", "full"}
+    assert set(SIZES) == {"tiny", "demo", "demo_scene", "full"}
 
 
 def test_manifest_records_generator_version_and_parameters(tiny):

@@ -181,3 +181,22 @@ def test_scene_occluders_recur_across_identities_of_a_camera_in_occluded_test_im
     train = [(pf.relpath, pf.variant) for pf in plan.files if pf.split == "train"]
     assert train == [(pf.relpath, pf.variant) for pf in build_plan(SMALL, 0).files
                      if pf.split == "train"]
+
+
+def test_demo_scene_is_the_demo_with_scene_occluders_in_every_occluded_test_image():
+    """The demo_scene preset: the demo's training split and test captures, file for file;
+    only occluded-protocol test images differ: every query and 30 % of the gallery hidden by
+    a scene object of its camera."""
+    demo, scene = build_plan("demo", 0), build_plan("demo_scene", 0)
+    assert replace(SIZES["demo_scene"], name="demo", gallery_occluded=0.1, scene_occluders=0,
+                   scene_share=0.0) == SIZES["demo"]
+    assert [pf.relpath for pf in demo.files] == [pf.relpath for pf in scene.files]
+    for a, b in zip(demo.files, scene.files):
+        if a.split == "train" or a.protocol != "occluded":
+            assert a.variant == b.variant, a.relpath
+        else:
+            assert b.variant.occlusion in ("scene", "none"), b.relpath
+    occluded = [pf for pf in scene.files if pf.protocol == "occluded"]
+    assert all(pf.variant.occlusion == "scene" for pf in occluded if pf.split == "query")
+    gallery = [pf.variant.occlusion == "scene" for pf in occluded if pf.split == "gallery"]
+    assert abs(sum(gallery) / len(gallery) - 0.3) < 0.01

@@ -31,7 +31,8 @@ Determinism: every capture draws from an RNG derived from ``(seed, stream, index
 seed gives byte-identical files whatever the rendering order.
 
 Sizes (:data:`SIZES`): ``tiny`` (unit tests, ~1 s), ``demo`` (README demo, < 60 s on one
-core), ``full`` (Occluded-Duke scale: 702 training identities).
+core), ``demo_scene`` (the demo with scene occluders shared across identities in the occluded
+test images), ``full`` (Occluded-Duke scale: 702 training identities).
 """
 
 from rganet_reid.data.synthocc.protocols import (
