@@ -32,6 +32,7 @@ __all__ = [
     "VISIBLE_MIN",
     "PartIoU",
     "auroc",
+    "grid_ceiling_iou",
     "region_labels",
     "region_part_map",
     "region_visibility",
@@ -125,6 +126,34 @@ def region_labels(mask_logits: torch.Tensor, size: tuple[int, int]) -> torch.Ten
     if tuple(logits.shape[-2:]) != tuple(size):
         logits = F.interpolate(logits, size=tuple(size), mode="bilinear", align_corners=False)
     return logits.argmax(dim=1)
+
+
+def grid_ceiling_iou(truth: torch.Tensor, num_parts: int, grid: tuple[int, int],
+                     class_prior: Sequence[float] | None = None, batch: int = 256
+                     ) -> np.ndarray:
+    """Per-part IoU of the best masks a model scoring classes on a feature ``grid`` can give.
+
+    Each cell gets the true share of every class among its pixels (what a perfect grid
+    prediction would hold); the shares, times ``class_prior`` (one factor per class,
+    background first; ``None`` = all 1, the plain argmax), are upsampled bilinearly and
+    argmaxed exactly as :func:`region_labels` treats the mask logits, and scored against
+    ``truth`` ``(B, H, W)`` (labels ``0..num_parts``). It bounds the region IoU reachable at
+    that grid: parts thinner than a cell are lost however good the features.
+    """
+    truth = torch.as_tensor(truth, dtype=torch.int64)
+    k = num_parts + 1
+    prior = (torch.ones(k) if class_prior is None
+             else torch.as_tensor(class_prior, dtype=torch.float32))
+    if prior.shape != (k,):
+        raise ValueError(f"class_prior needs {k} values (background first), got "
+                         f"{tuple(prior.shape)}")
+    acc = PartIoU(num_parts)
+    for start in range(0, truth.shape[0], batch):
+        labels = truth[start:start + batch]
+        onehot = F.one_hot(labels, k).permute(0, 3, 1, 2).float()
+        shares = F.adaptive_avg_pool2d(onehot, tuple(grid)) * prior.view(1, k, 1, 1)
+        acc.update(region_labels(shares, tuple(labels.shape[-2:])), labels)
+    return acc.iou()
 
 
 def region_part_map(num_regions: int, num_parts: int, label_map: Sequence[int] = ()
