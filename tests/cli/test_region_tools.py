@@ -54,3 +54,19 @@ def test_a_reading_with_a_bad_scale_is_refused(rganet_run, capsys):
             rescore_readings.main([str(rganet_run.run_dir), "--reading", bad])
         assert exit_.value.code == 2
         assert "NAME=CONFIDENCE,IAI_MODE,TAU[,SCALE]" in capsys.readouterr().err
+
+
+def test_bench_region_ceiling_prints_the_grid_bound(synthocc_root, capsys):
+    from rganet_reid.cli import bench_region_ceiling
+
+    assert bench_region_ceiling.main(["--root", str(synthocc_root), "--size", "tiny",
+                                      "--grid", "16x8", "--grid", "128x64"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.startswith(("16x8", "128x64"))]
+    assert len(rows) == 4
+    exact = [r for r in rows if r[0] == "128x64" and r[1] == "argmax"][0]
+    assert [float(v) for v in exact[-5:]] == [1.0] * 5  # one cell per pixel: the truth
+    coarse = [r for r in rows if r[0] == "16x8" and r[1] == "argmax"][0]
+    assert float(coarse[-1]) < 0.9  # the patch grid loses the thin parts
+    assert bench_region_ceiling.main(["--root", str(synthocc_root), "--size", "tiny",
+                                      "--protocol", "nope"]) == 2

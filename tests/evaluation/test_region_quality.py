@@ -9,6 +9,7 @@ import torch
 from rganet_reid.evaluation.region_quality import (
     PartIoU,
     auroc,
+    grid_ceiling_iou,
     region_labels,
     region_part_map,
     region_visibility,
@@ -78,3 +79,17 @@ def test_regions_map_to_parts_through_the_label_map():
     out = region_visibility(vis, region_part_map(2, 4, [0, 1, 1, 2, 2]))
     assert np.isnan(out).all()  # merged parts: visibility unknown
     np.testing.assert_allclose(region_visibility(vis, region_part_map(4, 4)), vis)
+
+
+def test_grid_ceiling_is_exact_for_cell_aligned_parts_and_loses_parts_thinner_than_a_cell():
+    truth = torch.zeros(1, 8, 4, dtype=torch.int64)
+    truth[0, :4] = 1  # part 1: the top half, whole cells of a 2x1 grid
+    truth[0, 4:] = 2
+    assert np.allclose(grid_ceiling_iou(truth, 2, (2, 1)), [1.0, 1.0])
+    thin = torch.zeros(1, 8, 4, dtype=torch.int64)
+    thin[0, 6] = 1  # one row of an 4-row cell: a quarter of the cell's pixels
+    assert grid_ceiling_iou(thin, 1, (2, 1))[0] == 0.0  # background wins every pixel
+    assert grid_ceiling_iou(thin, 1, (2, 1), class_prior=(1.0, 4.0))[0] > 0.0  # a prior helps
+    assert grid_ceiling_iou(thin, 1, (8, 4))[0] == 1.0  # a finer grid finds it
+    with pytest.raises(ValueError, match="class_prior needs 2"):
+        grid_ceiling_iou(thin, 1, (2, 1), class_prior=(1.0,))
