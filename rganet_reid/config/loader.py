@@ -108,12 +108,18 @@ def merge_dict(
 
 
 def parse_value(text: str) -> Any:
-    """Parse a command-line value like yacs does (Python literal, else the raw string)."""
+    """Parse a command-line value like yacs does (Python literal, else the raw string); a
+    bracketed list of bare names (``[synthocc_holistic, synthocc_partial]``) is read as YAML."""
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):
         if text.lower() in ("true", "false"):
             return text.lower() == "true"
+        if text.startswith("[") and text.endswith("]"):
+            try:
+                return yaml.safe_load(text)
+            except yaml.YAMLError:
+                return text
         return text
 
 

@@ -126,3 +126,14 @@ def test_every_shipped_config_loads():
     assert len(files) >= 8, "the repository ships config files"
     for f in files:
         load_config(f)
+
+
+def test_a_bracketed_list_of_bare_names_on_the_command_line_is_a_list():
+    cfg = load_config(opts=["data.targets", "[synthocc_holistic, synthocc_partial]",
+                            "rganet.seg.class_weights", "[0.5, 2, 1, 1, 3]",
+                            "data.sources", "synthocc_occluded"])
+    assert cfg.data.targets == ["synthocc_holistic", "synthocc_partial"]
+    assert cfg.rganet.seg.class_weights == [0.5, 2, 1, 1, 3]
+    assert cfg.data.sources == ["synthocc_occluded"]
+    # not YAML either: kept as the raw text (the pre-flight check then names the bad dataset)
+    assert load_config(opts=["data.targets", "[a, {b: "]).data.targets == ["[a, {b: "]
