@@ -75,14 +75,14 @@ def _bench(args: argparse.Namespace) -> int:
 
     if args.protocol not in SYNTHOCC_PROTOCOLS:
         raise ValueError(f"--protocol {args.protocol!r}: choose one of {SYNTHOCC_PROTOCOLS}")
+    parts = list(LABEL_NAMES[1:])
+    if len(parts) != 4:  # the prior grid names background, head, two parts, feet
+        raise ValueError(f"SynthOcc labels changed ({parts}); update PRIOR_GRID")
     dataset = ensure_synthocc(args.root, args.size, args.seed)
     images = sorted(rel for rel, rec in load_manifest(dataset)["images"].items()
                     if rec["protocol"] == args.protocol)
-    parts = list(LABEL_NAMES[1:])
     truth = np.stack([read_mask(mask_file(dataset, rel), num_labels=len(parts) + 1)
                       for rel in images]).astype(np.int64)
-    if len(parts) != 4:  # the prior grid names background, head, two parts, feet
-        raise ValueError(f"SynthOcc labels changed ({parts}); update PRIOR_GRID")
     rows = []
     for grid in args.grid or [(16, 8), (32, 16)]:
         plain = grid_ceiling_iou(truth, len(parts), grid)

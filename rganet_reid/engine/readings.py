@@ -40,6 +40,10 @@ class Reading:
     iai_temperature: float = 1.0
     weight_scale: float | None = None
 
+    def scale(self, run_scale: float) -> float:
+        """The c this reading hands Eq. 10: its own ``weight_scale``, else the run's."""
+        return run_scale if self.weight_scale is None else self.weight_scale
+
     def apply(self, fs: FeatureSet, weight_scale: float = 1.0) -> FeatureSet:
         """``fs`` with β and w recomputed from its ``alpha`` and ``iai_similarity`` extras;
         Eq. 10 receives c × w, c = the reading's own scale, else ``weight_scale``."""
@@ -54,8 +58,7 @@ class Reading:
         extras = dict(fs.extras, confidence=weights)
         if beta is not None:
             extras["beta"] = beta
-        scale = weight_scale if self.weight_scale is None else self.weight_scale
-        return replace(fs, region_weights=scale * weights, extras=extras)
+        return replace(fs, region_weights=self.scale(weight_scale) * weights, extras=extras)
 
 
 @dataclass
