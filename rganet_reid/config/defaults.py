@@ -47,10 +47,14 @@ def get_default_config() -> CN:
     _C.data.width = 128
     _C.data.combineall = False
     # Training augmentation, applied jointly to image and part mask:
-    # random_flip, pad_crop (pad data.pad then random crop), random_erase, color_jitter.
+    # random_flip, pad_crop (pad data.pad then random crop), random_erase, color_jitter,
+    # random_occlude (a textured occluder from the bottom edge or a side band, labelled 0 in
+    # the mask; rganet_reid.data.transforms.JointRandomOcclusion; not in the paper).
     _C.data.transforms = ["random_flip", "pad_crop", "random_erase"]
     _C.data.pad = 10
     _C.data.erase_prob = 0.5
+    _C.data.occlude_prob = 0.5  # random_occlude: probability per image
+    _C.data.occlude_extent = [0.2, 0.5]  # random_occlude: height share of a bottom occluder
     _C.data.norm_mean = list(IMAGENET_MEAN)
     _C.data.norm_std = list(IMAGENET_STD)
     _C.data.save_dir = "output/run"  # run folder: log file, TensorBoard, checkpoints

@@ -1,10 +1,15 @@
 """Joint image + mask augmentation keeps masks aligned with the pixels they label."""
 
+import pytest
 import torch
 from torchvision import tv_tensors
 
 from rganet_reid.config import load_config
-from rganet_reid.data.transforms import JointRandomErasing, build_train_transform
+from rganet_reid.data.transforms import (
+    JointRandomErasing,
+    JointRandomOcclusion,
+    build_train_transform,
+)
 
 PALETTE = torch.tensor([[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0]],
                        dtype=torch.uint8)
@@ -53,3 +58,46 @@ def test_random_erasing_labels_the_erased_box_as_occluder():
     assert erased.any()
     assert (out_mask[erased] == 0).all()
     assert torch.equal(out_mask[~erased & (mask != 0)], mask[~erased & (mask != 0)])
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float32])
+def test_random_occlusion_labels_exactly_the_pasted_pixels_as_occluder(dtype):
+    img, mask = labelled_pair()
+    img = tv_tensors.Image(img if dtype == torch.uint8 else img.float() / 255)
+    torch.manual_seed(0)
+    bottom_seen = band_seen = 0
+    for _ in range(40):
+        out_img, out_mask = JointRandomOcclusion(p=1.0, extent=(0.2, 0.5))(img, mask)
+        assert out_img.dtype == dtype and out_img.shape == img.shape
+        changed = (out_img != img).any(0)
+        relabelled = out_mask != mask
+        assert changed.any()
+        assert (out_mask[relabelled] == 0).all()
+        # every pixel whose label changed was painted over (a pasted pixel may keep its
+        # colour by chance, never its part label)
+        assert not (relabelled & ~changed).any()
+        assert not (changed & (out_mask != 0)).any()
+        _, geometry = JointRandomOcclusion(p=1.0, extent=(0.2, 0.5))(
+            img, tv_tensors.Mask(torch.ones(64, 32, dtype=torch.long)))
+        rows = (geometry == 0).any(1)
+        if rows.all():  # a full-height band
+            band_seen += 1
+            assert 0.2 * 32 - 1 <= (geometry == 0).any(0).sum() <= 0.4 * 32 + 1
+        else:  # a block rising from the bottom edge
+            bottom_seen += 1
+            assert rows[-1] and 0.2 * 64 - 1 <= rows.sum() <= 0.5 * 64 + 1
+            assert torch.equal(rows, rows.sort().values)  # contiguous down to the last row
+    assert bottom_seen and band_seen
+
+
+def test_random_occlusion_is_off_at_p0_and_in_the_pipeline_only_when_named():
+    img, mask = labelled_pair()
+    out_img, out_mask = JointRandomOcclusion(p=0.0)(img, mask)
+    assert torch.equal(out_img, img) and torch.equal(out_mask, mask)
+    named = load_config(None, ["data.transforms", "['random_occlude']"])
+    assert any(isinstance(t, JointRandomOcclusion) for t in build_train_transform(named).transforms)
+    default = load_config(None, [])
+    assert not any(isinstance(t, JointRandomOcclusion)
+                   for t in build_train_transform(default).transforms)
+    with pytest.raises(ValueError, match="occlude_extent"):
+        JointRandomOcclusion(extent=(0.6, 0.2))
