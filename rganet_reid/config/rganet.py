@@ -69,6 +69,8 @@ def add_rganet_config(cfg: CN) -> None:
 
     # ------------------------------------------------------------ region assessment (RAM)
     cfg.rganet.dai = True  # discrimination-aware indicator α (Eq. 4)
+    # One DAI layer per region (W_a^j) instead of the paper's one shared layer.
+    cfg.rganet.dai_per_region = False
     cfg.rganet.iai = True  # invariance-aware indicator β (Eq. 6) with the memory bank (Eq. 5)
     # How α and β combine into the confidence w: "softmax_sum" = softmax_j(α_j + β_j) (the
     # text); "mean" = (α_j + β_j) / 2 (Fig. 4's numbers; not normalised over regions; default:
@@ -106,10 +108,12 @@ def add_rganet_config(cfg: CN) -> None:
     # What trains the DAI (α, Eq. 4) besides L_ram: "weight" = nothing (α learns only through
     # w in L_ram, the text as written); "self" = binary cross-entropy towards the region
     # classifier's own detached probability of the true identity (the "self-learning manner"
-    # of §I); "relative" = that probability divided by the global classifier's, capped at 1
-    # (losses/dai_loss.py; default: the only target whose α reaches Eq. 5's threshold here).
+    # of §I); "relative" = that probability divided by the global classifier's, capped at 1;
+    # "mask" = the visible share of the region's part in the training image's part mask (the
+    # masks L_seg already reads; occluders and erased boxes are 0), min(1, pixels / batch
+    # median) — not in the paper (losses/dai_loss.py).
     cfg.rganet.dai_target = "relative"
-    cfg.rganet.dai_loss_weight = 1.0  # weight of that loss in Eq. 8 (dai_target self/relative)
+    cfg.rganet.dai_loss_weight = 1.0  # weight of that loss in Eq. 8 (dai_target != weight)
     # Weight each anchor's region triplet term by its confidence w_j (detached, weighted mean);
     # False = Eq. 8 (unweighted).
     cfg.rganet.region_triplet_weighted = False

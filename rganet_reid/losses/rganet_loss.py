@@ -86,7 +86,7 @@ class RGANetLoss(nn.Module):
 
     @property
     def needs_masks(self) -> bool:
-        return self.seg is not None
+        return self.seg is not None or (self.dai is not None and self.dai.needs_masks)
 
     def forward(
         self, outputs: dict, pids: torch.Tensor, masks: torch.Tensor | None = None
@@ -102,7 +102,8 @@ class RGANetLoss(nn.Module):
                 outputs["region_feats"], pids, outputs["weights"])
             if self.dai is not None and outputs.get("alpha") is not None:
                 terms["loss_dai"] = self.dai_weight * self.dai(
-                    outputs["alpha"], outputs["region_logits"], pids, outputs["global_logits"])
+                    outputs["alpha"], outputs["region_logits"], pids, outputs["global_logits"],
+                    masks)
         if self.seg is not None:
             if masks is None:
                 raise ValueError(

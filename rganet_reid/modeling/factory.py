@@ -115,6 +115,7 @@ def build_rganet(cfg: CfgNode, num_classes: int) -> RGANet:
         prompt=prompt,
         gamma=float(r.gamma),
         dai=bool(r.dai),
+        dai_per_region=bool(r.dai_per_region),
         iai=bool(r.iai),
         confidence=r.confidence,
         iai_mode=r.iai_mode,

@@ -23,14 +23,28 @@ IAI_MODES = ("regions", "centres")
 
 
 class DiscriminationIndicator(nn.Module):
-    """Eq. 4: α_j = σ(W_a^T F_j^r), one FC layer (d → 1, with bias) shared by all regions."""
+    """Eq. 4: α_j = σ(W_a^T F_j^r), one FC layer (d → 1, with bias) shared by all regions.
 
-    def __init__(self, dim: int) -> None:
+    ``num_regions`` > 0 gives every region its own FC instead (W_a^j, b^j; ``rganet.
+    dai_per_region``, not in the paper): whether a region is hidden shows in different
+    directions of the feature for a head and for the feet, which one shared layer cannot
+    separate as well (measured in projects/RGANet/README.md).
+    """
+
+    def __init__(self, dim: int, num_regions: int = 0) -> None:
         super().__init__()
-        self.fc = nn.Linear(dim, 1)
+        self.num_regions = int(num_regions)
+        if self.num_regions > 0:
+            self.weight = nn.Parameter(torch.empty(self.num_regions, dim).uniform_(
+                -dim**-0.5, dim**-0.5))
+            self.bias = nn.Parameter(torch.zeros(self.num_regions))
+        else:
+            self.fc = nn.Linear(dim, 1)
 
     def forward(self, region_feats: torch.Tensor) -> torch.Tensor:
         """``(B, N, d)`` → α ``(B, N)`` in (0, 1)."""
+        if self.num_regions > 0:
+            return torch.sigmoid((region_feats * self.weight).sum(-1) + self.bias)
         return torch.sigmoid(self.fc(region_feats)).squeeze(-1)
 
 

@@ -58,6 +58,7 @@ class RGANet(nn.Module):
         prompt: the :class:`PromptLearner` (``regions="rgm"`` only).
         gamma: γ of Eq. 1.
         dai / iai: discrimination- / invariance-aware indicators on or off.
+        dai_per_region: one DAI layer per region instead of one shared (not in the paper).
         confidence: ``"softmax_sum"`` or ``"mean"`` (see :func:`combine_confidence`).
         iai_mode / iai_temperature: how β is read from the region-to-centre cosines, and τ
             (see :func:`~rganet_reid.modeling.ram.invariance_from_similarity`).
@@ -80,6 +81,7 @@ class RGANet(nn.Module):
         prompt: PromptLearner | None = None,
         gamma: float = 20.0,
         dai: bool = True,
+        dai_per_region: bool = False,
         iai: bool = True,
         confidence: str = "softmax_sum",
         iai_mode: str = "regions",
@@ -127,7 +129,8 @@ class RGANet(nn.Module):
         self.prompt = prompt if regions == "rgm" else None
         self.rgm = RegionGenerationModule(dim, gamma, detach_masks) if regions == "rgm" else None
         has_regions = regions != "none"
-        self.dai = DiscriminationIndicator(dim) if has_regions and dai else None
+        self.dai = (DiscriminationIndicator(dim, num_regions if dai_per_region else 0)
+                    if has_regions and dai else None)
         self.memory = (
             MemoryBank(num_regions, dim, memory_momentum, alpha_threshold)
             if has_regions and iai else None

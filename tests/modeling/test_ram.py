@@ -24,6 +24,22 @@ def test_dai_is_one_sigmoid_fc_shared_by_all_regions():
     assert sum(p.numel() for p in dai.parameters()) == 7  # one W_a (d) + bias
 
 
+def test_per_region_dai_gives_each_region_its_own_fc():
+    torch.manual_seed(0)
+    dai = DiscriminationIndicator(dim=6, num_regions=4)
+    with torch.no_grad():
+        dai.bias.copy_(torch.tensor([0.5, -1.0, 2.0, 0.0]))
+    x = torch.randn(3, 4, 6)
+    alpha = dai(x)
+    for j in range(4):
+        expected = torch.sigmoid(x[:, j] @ dai.weight[j] + dai.bias[j])
+        assert torch.allclose(alpha[:, j], expected, atol=1e-6)
+    assert sum(p.numel() for p in dai.parameters()) == 4 * 7
+    # the same feature in two regions gets two different scores
+    same = x[:1, :1].expand(1, 4, 6)
+    assert dai(same).unique().numel() == 4
+
+
 def test_memory_update_follows_eq5_and_skips_regions_with_low_alpha():
     bank = MemoryBank(num_regions=3, dim=2, momentum=0.3, alpha_threshold=0.85)
     initial = torch.tensor([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]])

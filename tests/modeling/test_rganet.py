@@ -73,6 +73,16 @@ def test_region_weight_scale_reaches_eq10_but_not_the_training_weights(make_cfg)
         build_rganet(cfg, NUM_CLASSES)
 
 
+@pytest.mark.parametrize("per_region", [False, True])
+def test_dai_per_region_gives_each_region_its_own_layer(make_cfg, per_region):
+    cfg = make_cfg(dai_per_region=per_region)
+    model = build_rganet(cfg, NUM_CLASSES)
+    n = cfg.rganet.num_regions
+    assert model.dai.num_regions == (n if per_region else 0)
+    expected = n * (model.feat_dim + 1) if per_region else model.feat_dim + 1
+    assert sum(p.numel() for p in model.dai.parameters()) == expected
+
+
 def test_stage1_trains_only_the_context_vectors_and_never_the_text_encoder(make_cfg):
     cfg = make_cfg()
     model = build_rganet(cfg, NUM_CLASSES).train()
