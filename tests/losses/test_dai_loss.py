@@ -112,10 +112,10 @@ def test_mask_target_reads_the_batch_masks_through_the_label_map_and_needs_them(
     # reference 5
     # targets: 7 visible regions, 1 hidden (image 3, region 2); balanced: the hidden one weighs 7
     balanced = (7 * -math.log(0.7) + 7 * -math.log(0.3)) / 14
-    assert float(value) == pytest.approx(balanced, rel=1e-6)
+    assert float(value.detach()) == pytest.approx(balanced, rel=1e-6)
     plain = float(F.binary_cross_entropy(alpha.detach(), torch.tensor(
         [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0], [1.0, 0.0]])))
-    assert float(value) > plain  # the rare hidden region is weighed up
+    assert float(value.detach()) > plain  # the rare hidden region is weighed up
     with pytest.raises(ValueError, match="data.load_masks"):
         loss(alpha, torch.zeros(4, 2, 3), torch.zeros(4, dtype=torch.long), None, None)
 
