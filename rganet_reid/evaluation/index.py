@@ -136,7 +136,8 @@ class GalleryIndex:
         def feats(name):
             if name not in a:
                 return None
-            return torch.from_numpy(np.asarray(a[name][index], dtype=np.float32))
+            # a copy: a slice of a read-only memory map would give a tensor over read-only memory
+            return torch.from_numpy(np.array(a[name][index], dtype=np.float32))
 
         return FeatureSet(
             feats("global"),
