@@ -110,8 +110,8 @@ def add_rganet_config(cfg: CN) -> None:
     # classifier's own detached probability of the true identity (the "self-learning manner"
     # of §I); "relative" = that probability divided by the global classifier's, capped at 1;
     # "mask" = the visible share of the region's part in the training image's part mask (the
-    # masks L_seg already reads; occluders and erased boxes are 0), min(1, pixels / batch
-    # median) — not in the paper (losses/dai_loss.py).
+    # masks L_seg already reads; occluders and erased boxes are 0), min(1, 2 pixels /
+    # batch median), class-balanced — not in the paper (losses/dai_loss.py).
     cfg.rganet.dai_target = "relative"
     cfg.rganet.dai_loss_weight = 1.0  # weight of that loss in Eq. 8 (dai_target != weight)
     # Weight each anchor's region triplet term by its confidence w_j (detached, weighted mean);

@@ -89,13 +89,13 @@ class JointRandomOcclusion(v2.Transform):
     def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
         if params["box"] is None:
             return inpt
+        if not isinstance(inpt, (tv_tensors.Mask, tv_tensors.Image)):
+            return inpt
         top, left, h, w = params["box"]
         out = inpt.clone()
         if isinstance(inpt, tv_tensors.Mask):
             out[..., top:top + h, left:left + w] = 0
             return out
-        if not isinstance(inpt, tv_tensors.Image):
-            return inpt
         texture = params["texture"]
         if not inpt.is_floating_point():  # uint8 before ToDtype
             texture = (texture * 255).round()

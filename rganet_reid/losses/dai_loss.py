@@ -47,7 +47,9 @@ from yacs.config import CfgNode
 from rganet_reid.losses.registry import LOSSES
 from rganet_reid.losses.seg_loss import SegmentationLoss
 
-DAI_TARGETS = ("weight", "self", "relative", "mask")
+#: Targets read from the classifiers (:func:`dai_target`).
+CLASSIFIER_TARGETS = ("self", "relative")
+DAI_TARGETS = ("weight", *CLASSIFIER_TARGETS, "mask")
 
 
 def mask_visibility(region_labels: torch.Tensor, num_regions: int) -> torch.Tensor:
@@ -72,8 +74,8 @@ def dai_target(region_logits: torch.Tensor, pids: torch.Tensor, kind: str,
     ``region_logits`` ``(B, N, C)``, ``pids`` ``(B,)``; ``global_logits`` ``(B, C)`` for
     ``relative``.
     """
-    if kind not in ("self", "relative"):
-        raise ValueError(f"A classifier DAI target is 'self' or 'relative', got {kind!r}")
+    if kind not in CLASSIFIER_TARGETS:
+        raise ValueError(f"A classifier DAI target is one of {CLASSIFIER_TARGETS}, got {kind!r}")
     with torch.no_grad():
         b, n, _ = region_logits.shape
         index = pids.view(b, 1, 1).expand(b, n, 1)

@@ -31,9 +31,8 @@ class RGANetLoss(nn.Module):
     ``loss.triplet.weight_t`` (both 1 = Eq. 8). Region terms enter when the outputs have
     regions (``rganet.regions`` stripes / rgm); the baseline (regions none) is ID + triplet on
     the global feature. λ = ``rganet.seg.weight_stage2`` (0 = Eq. 8) adds L_seg when > 0;
-    μ = ``rganet.dai_loss_weight`` weights the DAI's self-learning target
-    (``rganet.dai_target`` self / relative, :mod:`~rganet_reid.losses.dai_loss`) when the
-    model has a DAI.
+    μ = ``rganet.dai_loss_weight`` weights the DAI's target loss (``rganet.dai_target``
+    self / relative / mask, :mod:`~rganet_reid.losses.dai_loss`) when the model has a DAI.
     """
 
     def __init__(
