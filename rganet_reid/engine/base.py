@@ -34,6 +34,7 @@ from tqdm import tqdm
 from yacs.config import CfgNode
 
 from rganet_reid.compat import torchreid_engine, torchreid_root
+from rganet_reid.data.same_images import same_images
 from rganet_reid.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from rganet_reid.engine.distributed import DataParallel
 from rganet_reid.engine.features import (
@@ -326,6 +327,7 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
         """Evaluate on every target dataset; logs a table, writes ``results.json``."""
         results: dict[str, dict[str, float]] = {}
         settings = RetrievalSettings.from_config(self.cfg, device=self.device)
+        previous: tuple[list, FeatureSet, bool] | None = None  # last gallery, for reuse
         for name, split in self.datamanager.test_splits.items():
             t0 = time.monotonic()
             truth = split.query_truth is not None and split.gallery_truth is not None
@@ -340,8 +342,14 @@ class ReIDEngine(torchreid_engine.Engine, abc.ABC):
                                                     extras=True), 0
             else:
                 query = self.extract(split.query_loader, split.query, extras=truth)
-                gallery, g_start = self.extract(split.gallery_loader, split.gallery,
-                                                extras=truth), 0
+                if previous is not None and (previous[2] or not truth) \
+                        and same_images(previous[0], split.gallery):
+                    gallery = previous[1]  # the same images as the last target's gallery
+                    logger.info("%s: the gallery holds the previous target's images; its "
+                                "features are reused", name)
+                else:
+                    gallery = self.extract(split.gallery_loader, split.gallery, extras=truth)
+                previous, g_start = (split.gallery, gallery, truth), 0
                 extract_s = time.monotonic() - t0
                 res: RetrievalResult = evaluate_retrieval(query, gallery, settings,
                                                           max_rank=max_rank)
