@@ -374,10 +374,32 @@ def train_and_evaluate(cfg: CfgNode):
     return engine
 
 
+def check_trainable(plans: list[RunPlan]) -> None:
+    """Build the losses of every model run before anything trains, so a config that cannot
+    train (an engine/loss pair no engine takes, L_seg class weights or a label map for another
+    N) stops the benchmark at once, naming every such entry, instead of hours into it."""
+    from rganet_reid.engine.builder import engine_name
+    from rganet_reid.losses import build_loss
+
+    problems = []
+    for plan in plans:
+        if plan.entry.oracle:
+            continue
+        try:
+            if engine_name(plan.cfg) == "rganet":
+                build_loss(plan.cfg, num_classes=2)
+        except ValueError as err:
+            problems.append(f"entry {plan.entry.label!r}, seed {plan.seed}: {err}")
+    if problems:
+        raise BenchmarkRunError("These runs cannot train; nothing was started:\n  "
+                                + "\n  ".join(problems))
+
+
 def run_benchmark(spec: BenchmarkSpec, runs_root: str | Path, mode: str = "train",
                   root: str | Path | None = None, force: bool = False) -> list[RunPlan]:
     """Execute every run of ``spec`` under ``runs_root``; returns the plans it ran."""
     plans = plan_runs(spec, runs_root, root)
+    check_trainable(plans)
     logger.info("Benchmark %r: %d runs (%d entries x %d train groups x %d seeds), mode %s",
                 spec.name, len(plans), len(spec.entries), len(train_groups(spec.protocols)),
                 len(spec.seeds), mode)

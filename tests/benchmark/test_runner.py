@@ -132,3 +132,17 @@ def test_a_run_folder_in_use_is_waited_for_then_reused(trained):
     assert not waiter.is_alive()
     assert returned[0] == json.loads(bench.read_text())
     assert bench.stat().st_mtime_ns == mtime  # up to date after the wait: nothing redone
+
+
+def test_a_run_that_cannot_train_stops_the_benchmark_before_anything_trains(tmp_path):
+    spec = spec_from_dict({
+        "name": "bad", "protocols": [OCC], "budget": {"max_epoch": 1},
+        "entries": [{"label": "fine", "config": str(REPO / "projects/RGANet/synth_occ.yaml")},
+                    {"label": "N=2", "config": str(REPO / "projects/RGANet/synth_occ.yaml"),
+                     "overrides": {"rganet.num_regions": 2,
+                                   "rganet.seg.label_map": [0, 1, 1, 2, 2]}}]})
+    runs = tmp_path / "runs"
+    with pytest.raises(BenchmarkRunError, match=r"entry 'N=2', seed 1: .*class_weights must "
+                                                r"hold N\+1 = 3 weights"):
+        run_benchmark(spec, runs)
+    assert not runs.exists()  # the valid entry was not trained either
