@@ -63,6 +63,12 @@ class ContrastiveSettings:
     warmup_steps: int = 30
     weight_decay: float = 0.05
     seg_weight: float = 1.0  # weight of the dense part-alignment term (Eq. 3)
+    # where that term compares masks and truth (SegmentationLoss's `resolution`): "grid" (the
+    # shipped file: truth brought to the 8x4 grid by majority vote, so head and feet, smaller
+    # than a cell, are never a target) or "image" (logits upsampled to the image)
+    seg_resolution: str = "grid"
+    # its class weights, background first, comma-separated ("" = all 1), e.g. "0.5,2,1,1,3"
+    seg_class_weights: str = ""
     gamma: float = 20.0  # γ of Eq. 1
     template: str = "a [CLASS] part of a person."
     quick_gelu: bool = False  # GELU (registered with the shipped tag; RGANet follows it)
@@ -190,11 +196,30 @@ def contrastive_step(model: ContrastivePartCLIP, batch: dict, clip_loss: ClipLos
     seg = seg_loss.from_target(mask_logits, target)
     with torch.no_grad():
         valid = target != seg_loss.ignore_index
-        pixel_acc = (mask_logits.argmax(1) == target)[valid].float().mean()
+        logits = mask_logits
+        if tuple(logits.shape[-2:]) != tuple(target.shape[-2:]):  # image-resolution target
+            logits = F.interpolate(logits.float(), size=tuple(target.shape[-2:]),
+                                   mode="bilinear", align_corners=False)
+        pixel_acc = (logits.argmax(1) == target)[valid].float().mean()
         sims = image_emb @ text_emb.t()
         i2t = (sims.argmax(1) == torch.arange(len(sims), device=device)).float().mean()
     return {"total": contrast + seg_weight * seg, "clip": contrast, "seg": seg,
             "pixel_acc": pixel_acc, "batch_i2t": i2t}
+
+
+def parse_weights(text: str) -> list[float]:
+    """``"0.5,2,1"`` → ``[0.5, 2.0, 1.0]`` (``""`` → ``[]``); a clear error on anything else."""
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError as exc:
+        raise ValueError(f"seg_class_weights must be comma-separated numbers, got {text!r}"
+                         ) from exc
+
+
+def part_alignment_loss(settings: ContrastiveSettings) -> SegmentationLoss:
+    """The dense part-alignment term (Eq. 3 on the 4 parts) as ``settings`` ask for it."""
+    return SegmentationLoss(num_parts=4, resolution=settings.seg_resolution,
+                            class_weights=parse_weights(settings.seg_class_weights))
 
 
 def pretrain_contrastive(settings: ContrastiveSettings, corpus_dir,
@@ -212,7 +237,7 @@ def pretrain_contrastive(settings: ContrastiveSettings, corpus_dir,
                         persistent_workers=settings.workers > 0)
     model = build_contrastive_model(settings).to(device)
     clip_loss = ClipLoss()
-    seg_loss = SegmentationLoss(num_parts=4).to(device)
+    seg_loss = part_alignment_loss(settings).to(device)
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embedding" not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2
                                                               and "embedding" not in n)]

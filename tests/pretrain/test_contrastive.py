@@ -16,6 +16,8 @@ from rganet_reid.pretrain.contrastive import (
     build_contrastive_model,
     contrastive_step,
     corpus_transform,
+    parse_weights,
+    part_alignment_loss,
 )
 from rganet_reid.pretrain.vocabulary import prompt_sentences, used_token_ids
 
@@ -70,3 +72,23 @@ def test_the_stored_vocabulary_covers_captions_and_every_part_prompt(corpus):
     for text in prompt_sentences() + ["a person with short black hair."]:
         assert set(tokenizer([text])[0].tolist()) - {0} <= ids, text
     assert 0 not in ids
+
+
+def test_the_part_alignment_term_can_compare_at_image_resolution_with_class_weights(corpus):
+    settings = ContrastiveSettings(corpus_size="tiny", workers=0, seg_resolution="image",
+                                   seg_class_weights="0.5,2,1,1,3")
+    seg_loss = part_alignment_loss(settings)
+    assert seg_loss.resolution == "image"
+    assert seg_loss.class_weights.tolist() == [0.5, 2.0, 1.0, 1.0, 3.0]
+    torch.manual_seed(0)
+    model = build_contrastive_model(settings)
+    batch = _batch(corpus, n=4)
+    out = contrastive_step(model, batch, ClipLoss(), seg_loss, settings.seg_weight)
+    # the grid (8x4 at 64x32) is upsampled to the mask (64x32): pixel accuracy per pixel
+    assert 0.0 <= float(out["pixel_acc"]) <= 1.0
+    grid = contrastive_step(model, batch, ClipLoss(), part_alignment_loss(SETTINGS),
+                            settings.seg_weight)
+    assert float(out["seg"]) != pytest.approx(float(grid["seg"]))  # the settings reach it
+    assert part_alignment_loss(SETTINGS).class_weights is None
+    with pytest.raises(ValueError, match="comma-separated"):
+        parse_weights("0.5;2")
