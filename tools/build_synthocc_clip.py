@@ -1,7 +1,11 @@
 #!/usr/bin/env python
 """Rebuild the shipped ``synthocc-clip`` weights from scratch, then report what they know.
 
-    python tools/build_synthocc_clip.py [--root data] [--epochs 8] [--threads 2]
+    python tools/build_synthocc_clip.py [--tag synthocc-clip-v2] [--root data] [--threads 2]
+
+``--tag`` picks the recipe a shipped tag was built with (``TAG_RECIPES`` in
+:mod:`rganet_reid.pretrain.contrastive`) and its file as the output; any setting given on the
+command line (``--epochs 4`` ...) overrides the recipe.
 
 1. generates (or reuses) the SynthOcc captioned corpus under ``<root>/synthocc_corpus/``;
 2. pre-trains the tiny CLIP, both towers, with open_clip's ClipLoss plus the dense
@@ -29,19 +33,30 @@ if str(REPO) not in sys.path:  # run from a clone without installing
     sys.path.insert(0, str(REPO))
 
 
+def _flag(text: str) -> bool:
+    """``true/false/1/0/yes/no`` → bool (``bool("False")`` would be True)."""
+    value = text.strip().lower()
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return value in ("true", "1", "yes")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     from rganet_reid.pretrain.contrastive import ContrastiveSettings
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", default="data", help="data root (corpus and SynthOcc cache)")
-    p.add_argument("--out", default=None, help="output file (default: the shipped file)")
+    p.add_argument("--tag", default="synthocc-clip",
+                   help="shipped tag whose recipe to follow and whose file to write")
+    p.add_argument("--out", default=None, help="output file (default: the tag's shipped file)")
     p.add_argument("--log-dir", default="output/synthocc_clip", help="log.txt, summary.json")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
     p.add_argument("--device", default="cpu")
     for f in fields(ContrastiveSettings):
-        p.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default,
-                       help=f"(default {f.default!r})")
+        kind = _flag if isinstance(f.default, bool) else type(f.default)
+        p.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=None,
+                       help=f"(default: the tag's recipe, else {f.default!r})")
     return p.parse_args(argv)
 
 
@@ -51,19 +66,25 @@ def main(argv: list[str] | None = None) -> int:
     from rganet_reid.data.synthocc.corpus import ensure_corpus
     from rganet_reid.modeling.pretrained_weights import SHIPPED, pack_state_dict, write_shipped
     from rganet_reid.pretrain.clip_bench import bench_weights, format_report
-    from rganet_reid.pretrain.contrastive import ContrastiveSettings, pretrain_contrastive
+    from rganet_reid.pretrain.contrastive import (
+        ContrastiveSettings,
+        pretrain_contrastive,
+        tag_settings,
+    )
     from rganet_reid.pretrain.vocabulary import used_token_ids
     from rganet_reid.utils.logging import setup_logging
 
     args = parse_args(argv)
-    settings = ContrastiveSettings(**{f.name: getattr(args, f.name)
-                                      for f in fields(ContrastiveSettings)})
+    settings = tag_settings(args.tag, **{f.name: getattr(args, f.name)
+                                         for f in fields(ContrastiveSettings)
+                                         if getattr(args, f.name) is not None})
     log_dir = Path(args.log_dir)
     setup_logging(log_dir)
     log = logging.getLogger("rganet_reid.tools.build_synthocc_clip")
     if args.threads:
         torch.set_num_threads(args.threads)
-    out = Path(args.out) if args.out else SHIPPED["synthocc-clip"].path
+    shipped = SHIPPED[args.tag]
+    out = Path(args.out) if args.out else shipped.path
     t0 = time.monotonic()
     corpus = ensure_corpus(args.root, settings.corpus_size, settings.corpus_seed)
     t_corpus = time.monotonic() - t0
@@ -87,9 +108,9 @@ def main(argv: list[str] | None = None) -> int:
              summary.get("time_s", 0.0))
     for line in format_report(bench):
         log.info("%s", line)
-    if out == SHIPPED["synthocc-clip"].path and sha != SHIPPED["synthocc-clip"].sha256:
-        log.warning("The shipped file changed: set sha256=%r for synthocc-clip in "
-                    "rganet_reid/modeling/pretrained_weights.py", sha)
+    if out == shipped.path and sha != shipped.sha256:
+        log.warning("The shipped file changed: set sha256=%r for %s in "
+                    "rganet_reid/modeling/pretrained_weights.py", sha, args.tag)
     return 0
 
 

@@ -64,6 +64,12 @@ SHIPPED: dict[str, ShippedWeights] = {
             sha256="25127e7b1c948f650bfe30f5ccd6c25e84d00dd7cc423dfe25b0e8b8d77a775b",
             rebuild="python tools/build_synthocc_clip.py",
         ),
+        ShippedWeights(
+            tag="synthocc-clip-v2", arch="RGANet-Tiny-ViT",
+            filename="RGANet-Tiny-ViT-synthocc-clip-v2.safetensors",
+            sha256="39d503276be401363d3042c89bd072dacdccb1db0250594c2547f966ca9a0424",
+            rebuild="python tools/build_synthocc_clip.py --tag synthocc-clip-v2",
+        ),
     )
 }
 

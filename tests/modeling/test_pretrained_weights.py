@@ -15,6 +15,7 @@ from rganet_reid.modeling.pretrained_weights import (
     pack_state_dict,
     read_shipped,
     sha256_of,
+    shipped_tags,
     unpack_state_dict,
     verified_path,
     write_shipped,
@@ -84,21 +85,23 @@ def test_a_missing_file_or_another_architecture_is_refused(shipped_copy, tmp_pat
         verified_path(entry, "ViT-B-16", path)
 
 
-def test_the_shipped_file_is_registered_small_and_intact():
-    entry = SHIPPED[TAG]
+@pytest.mark.parametrize("tag", shipped_tags())
+def test_the_shipped_file_is_registered_small_and_intact(tag):
+    entry = SHIPPED[tag]
     assert entry.path.is_file(), f"{entry.path} must ship with the package"
     assert entry.path.stat().st_size <= 10 * 1024 * 1024
     assert sha256_of(entry.path) == entry.sha256
 
 
+@pytest.mark.parametrize("tag", shipped_tags())
 @pytest.mark.parametrize("regions", ["rgm", "none"])
-def test_the_tag_loads_offline_into_rganet_and_the_vit_baseline(regions, monkeypatch,
+def test_the_tag_loads_offline_into_rganet_and_the_vit_baseline(regions, tag, monkeypatch,
                                                                   make_cfg):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     cfg = make_cfg(128, 64, regions=regions, **{"prompt.mode": "template"})
-    cfg.model.pretrained = TAG
+    cfg.model.pretrained = tag
     model = build_rganet(cfg, num_classes=5)
-    state, extras, _ = load_shipped(TAG, TINY, 49408)
+    state, extras, _ = load_shipped(tag, TINY, 49408)
     visual = model.image_encoder.visual
     torch.testing.assert_close(visual.conv1.weight, state["visual.conv1.weight"])
     torch.testing.assert_close(visual.transformer.resblocks[-1].mlp.c_fc.weight,
@@ -107,5 +110,5 @@ def test_the_tag_loads_offline_into_rganet_and_the_vit_baseline(regions, monkeyp
         from rganet_reid.pretrain.clip_bench import load_contrastive_model
 
         with torch.no_grad():
-            expected = load_contrastive_model(TAG).prompt.encode()
+            expected = load_contrastive_model(tag).prompt.encode()
         torch.testing.assert_close(model.prompt(), expected)

@@ -10,6 +10,7 @@ from open_clip.loss import ClipLoss
 from rganet_reid.data.caption_dataset import CaptionDataset
 from rganet_reid.data.synthocc.corpus import ensure_corpus
 from rganet_reid.losses.seg_loss import SegmentationLoss
+from rganet_reid.modeling.pretrained_weights import SHIPPED, read_shipped, shipped_tags
 from rganet_reid.pretrain.contrastive import (
     ContrastiveSettings,
     _collate,
@@ -18,6 +19,7 @@ from rganet_reid.pretrain.contrastive import (
     corpus_transform,
     parse_weights,
     part_alignment_loss,
+    tag_settings,
 )
 from rganet_reid.pretrain.vocabulary import prompt_sentences, used_token_ids
 
@@ -92,3 +94,17 @@ def test_the_part_alignment_term_can_compare_at_image_resolution_with_class_weig
     assert part_alignment_loss(SETTINGS).class_weights is None
     with pytest.raises(ValueError, match="comma-separated"):
         parse_weights("0.5;2")
+
+
+@pytest.mark.parametrize("tag", shipped_tags())
+def test_each_shipped_file_was_built_with_its_tags_recipe(tag):
+    """``build_synthocc_clip.py --tag TAG`` rebuilds what ships: the settings stored in the
+    file equal the recipe's (a setting the file predates is at its default in the recipe)."""
+    _, _, meta = read_shipped(SHIPPED[tag].path, 49408)
+    stored, recipe = meta["settings"], tag_settings(tag).to_dict()
+    assert {k: v for k, v in recipe.items() if k in stored} == stored
+    defaults = ContrastiveSettings().to_dict()
+    assert {k: recipe[k] for k in recipe.keys() - stored} == {
+        k: defaults[k] for k in recipe.keys() - stored}
+    with pytest.raises(ValueError, match="No pre-training recipe"):
+        tag_settings("no-such-tag")
