@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """What tiny-CLIP weights know, without fine-tuning (:mod:`rganet_reid.pretrain.clip_bench`).
 
-    python tools/bench_synthocc_clip.py [--weights synthocc-clip | FILE] [--root data]
+    python tools/bench_synthocc_clip.py [--weights synthocc-clip-v2 | FILE] [--root data]
 
 Zero-shot caption -> image retrieval (Recall@1/5/10) on the corpus's held-out identities, with
 GAP and with person pooling, and the part-mask mIoU of the raw prototypes (text tower's "a
@@ -24,7 +24,9 @@ if str(REPO) not in sys.path:  # run from a clone without installing
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--weights", default="synthocc-clip", help="shipped tag or shipped-format file")
+    p.add_argument("--weights", default="synthocc-clip-v2",
+                   help="shipped tag (synthocc-clip-v2, the default weights; synthocc-clip) or "
+                        "shipped-format file")
     p.add_argument("--root", default="data", help="data root (corpus and SynthOcc cache)")
     p.add_argument("--json", default=None, help="also write the numbers to this file")
     args = p.parse_args(argv)

@@ -23,9 +23,11 @@ from torch.utils.data import DataLoader
 from rganet_reid.modeling.clip_backbone import create_clip, load_clip_state_dict
 from rganet_reid.modeling.pretrained_weights import SHIPPED, read_shipped, verified_path
 from rganet_reid.pretrain.contrastive import (
+    TAG_RECIPES,
     ContrastivePartCLIP,
     ContrastiveSettings,
     corpus_transform,
+    tag_settings,
 )
 
 RECALL_KS = (1, 5, 10)
@@ -128,7 +130,9 @@ def bench_weights(weights: str | Path, root: str | Path,
     from rganet_reid.data.synthocc import ensure_synthocc
     from rganet_reid.data.synthocc.corpus import ensure_corpus
 
-    settings = settings or ContrastiveSettings()
+    if settings is None:  # a shipped tag: the settings of its recipe (corpus, template ...)
+        settings = (tag_settings(str(weights)) if str(weights) in TAG_RECIPES
+                    else ContrastiveSettings())
     model = load_contrastive_model(weights, settings)
     corpus = ensure_corpus(root, settings.corpus_size, settings.corpus_seed)
     return {"retrieval": {pool: caption_retrieval(model, corpus, pooling=pool)
