@@ -42,12 +42,12 @@ def _flag(text: str) -> bool:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    from rganet_reid.pretrain.contrastive import ContrastiveSettings
+    from rganet_reid.pretrain.contrastive import TAG_RECIPES, ContrastiveSettings
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", default="data", help="data root (corpus and SynthOcc cache)")
-    p.add_argument("--tag", default="synthocc-clip",
+    p.add_argument("--tag", default="synthocc-clip", choices=sorted(TAG_RECIPES),
                    help="shipped tag whose recipe to follow and whose file to write")
     p.add_argument("--out", default=None, help="output file (default: the tag's shipped file)")
     p.add_argument("--log-dir", default="output/synthocc_clip", help="log.txt, summary.json")

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import open_clip
 import torch
-import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
+from rganet_reid.evaluation.region_quality import region_labels
 from rganet_reid.modeling.clip_backbone import create_clip, load_clip_state_dict
 from rganet_reid.modeling.pretrained_weights import SHIPPED, read_shipped, verified_path
 from rganet_reid.pretrain.contrastive import (
@@ -110,9 +110,7 @@ def prototype_miou(model: ContrastivePartCLIP, dataset_dir, folders: tuple[str, 
     for batch in loader:
         images, target = batch["img"], batch["mask"]
         logits, _ = model.rgm(model.encode_image(images)[1], prototypes)
-        logits = F.interpolate(logits, size=target.shape[-2:], mode="bilinear",
-                               align_corners=False)
-        pred = logits.argmax(dim=1)
+        pred = region_labels(logits, tuple(target.shape[-2:]))
         for c in range(5):
             p, t = pred == c, target == c
             inter[c] += (p & t).sum()

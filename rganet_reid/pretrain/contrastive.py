@@ -36,6 +36,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from rganet_reid.evaluation.region_quality import region_labels
 from rganet_reid.losses.seg_loss import SegmentationLoss
 from rganet_reid.modeling.clip_backbone import create_clip
 from rganet_reid.modeling.image_encoder import CLIPImageEncoder, resample_pos_embed
@@ -215,11 +216,8 @@ def contrastive_step(model: ContrastivePartCLIP, batch: dict, clip_loss: ClipLos
     seg = seg_loss.from_target(mask_logits, target)
     with torch.no_grad():
         valid = target != seg_loss.ignore_index
-        logits = mask_logits
-        if tuple(logits.shape[-2:]) != tuple(target.shape[-2:]):  # image-resolution target
-            logits = F.interpolate(logits.float(), size=tuple(target.shape[-2:]),
-                                   mode="bilinear", align_corners=False)
-        pixel_acc = (logits.argmax(1) == target)[valid].float().mean()
+        pred = region_labels(mask_logits, tuple(target.shape[-2:]))  # grid or image target
+        pixel_acc = (pred == target)[valid].float().mean()
         sims = image_emb @ text_emb.t()
         i2t = (sims.argmax(1) == torch.arange(len(sims), device=device)).float().mean()
     return {"total": contrast + seg_weight * seg, "clip": contrast, "seg": seg,

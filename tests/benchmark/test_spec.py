@@ -40,8 +40,9 @@ def test_every_project_spec_loads_and_plans_its_runs(path, tmp_path):
 def test_project_specs_share_runs_of_identical_entries(tmp_path):
     specs = {n: load_spec(REPO / f"projects/RGANet/benchmarks/{n}.yaml")
              for n in ("leaderboard", "table_vii", "table_v", "table_vi", "regions")}
-    dirs = {n: {p.entry.label: p.run_dir for p in plan_runs(s, tmp_path) if p.seed == 1}
-            for n, s in specs.items()}
+    plans = {n: {p.entry.label: p for p in plan_runs(s, tmp_path) if p.seed == 1}
+             for n, s in specs.items()}
+    dirs = {n: {label: p.run_dir for label, p in ps.items()} for n, ps in plans.items()}
     models = {k: v for k, v in dirs["leaderboard"].items() if "oracle" not in k.lower()}
     assert models == dirs["table_vii"]  # the leaderboard adds the colour oracle's row
     oracle = dirs["leaderboard"]["Colour oracle (GT part masks, no learning)"]
@@ -51,8 +52,6 @@ def test_project_specs_share_runs_of_identical_entries(tmp_path):
     assert dirs["regions"]["RGM"] == dirs["table_vi"]["learnable"]
     assert dirs["regions"]["RGANet (RGM + DAI + IAI)"] == dirs["leaderboard"]["RGANet"]
     assert dirs["regions"]["RGANet, the text's RAM"] not in dirs["table_v"].values()
-    plans = {n: {p.entry.label: p for p in plan_runs(specs[n], tmp_path) if p.seed == 1}
-             for n in ("table_v", "regions")}
     for label in ("RGANet (RGM + DAI + IAI)", "RGM + IAI", "RGM + DAI", "RGM"):
         assert dirs["regions"][label] != dirs["table_v"][label]
         pinned, default = (plans[n][label].cfg.clone() for n in ("regions", "table_v"))
