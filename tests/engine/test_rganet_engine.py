@@ -6,7 +6,7 @@ import torch
 from rganet_reid.config.defaults import get_default_config
 from rganet_reid.engine.builder import build_optimizer, build_scheduler
 from rganet_reid.engine.registry import ENGINES
-from rganet_reid.engine.rganet_engine import RGANetEngine
+from rganet_reid.engine.rganet_engine import RGANetEngine, confidence_stats
 from rganet_reid.modeling import build_rganet
 
 NUM_PIDS = 4
@@ -80,8 +80,9 @@ def test_stage2_step_trains_updates_memory_and_extracts_region_features(tmp_path
         model.dai.fc.bias.fill_(10.0)  # α ≈ 1: every region passes the 0.85 threshold
     terms = engine.forward_backward(engine.train_loader[0])
     assert set(terms) == {"loss_id", "loss_tri", "loss_ram", "loss_tri_region", "loss_dai",
-                          "alpha_mean", "memory_update_rate"}
+                          "alpha_mean", "memory_update_rate", "memory_kept_share"}
     assert terms["alpha_mean"] > 0.99 and terms["memory_update_rate"] == 1.0
+    assert terms["memory_kept_share"] == 1.0
     assert not torch.equal(model.image_encoder.visual.conv1.weight, weights)
     assert not torch.equal(model.memory.centers, centers)
     engine.set_model_mode("eval")
@@ -101,6 +102,7 @@ def test_an_epoch_without_memory_updates_is_reported(tmp_path, caplog):
     centers = engine.model.memory.centers.clone()
     means = engine.train_epoch(0)
     assert means["memory_update_rate"] == 0.0 and means["alpha_mean"] < 0.01
+    assert means["memory_kept_share"] == 0.0
     assert torch.equal(engine.model.memory.centers, centers)
     assert "rganet.memory.momentum has no effect" in caplog.text
     caplog.clear()
@@ -150,3 +152,13 @@ def test_a_diverging_prompt_stage_stops_naming_its_lr(tmp_path):
     engine.cfg.rganet.stage1.lr = 1e6
     with pytest.raises(FloatingPointError, match="diverged at epoch 1.*lower rganet.stage1.lr"):
         engine.before_train()
+
+
+def test_confidence_stats_tell_moved_centres_from_kept_features():
+    # two images, two regions; only image 0's region 0 passes Eq. 5's threshold: region 0's
+    # centre moves (1 of 2 centres) but only 1 of the 4 region features enters the mean
+    alpha = torch.tensor([[0.9, 0.1], [0.2, 0.5]])
+    stats = confidence_stats({"alpha": alpha}, torch.tensor([True, False]), 0.85)
+    assert stats["memory_update_rate"] == 0.5
+    assert stats["memory_kept_share"] == 0.25
+    assert abs(stats["alpha_mean"] - 0.425) < 1e-6
