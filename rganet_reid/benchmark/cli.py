@@ -3,7 +3,7 @@ r"""``tools/benchmark.py`` / ``rganet-benchmark``: leaderboards from the project
     # every table of projects/RGANet/README.md, regenerated in place (= make tables; the
     # demo.yaml spec in that folder is the README demo's, written by tools/demo.py)
     rganet-benchmark --readme projects/RGANet/README.md --spec \
-        projects/RGANet/benchmarks/{leaderboard,tables_i_iii,table_v,table_vi,fig3,table_vii}.yaml
+        projects/RGANet/benchmarks/{leaderboard,tables_i_iii,table_v,regions,table_vi,fig3,table_vii}.yaml
 
     # ad-hoc leaderboard: configs and torchreid model names, same budget for all
     rganet-benchmark --models projects/RGANet/synth_occ.yaml resnet50 osnet_x1_0 pcb_p4 \

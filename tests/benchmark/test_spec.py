@@ -47,21 +47,21 @@ def test_project_specs_share_runs_of_identical_entries(tmp_path):
     assert models == dirs["table_vii"]  # the leaderboard adds the colour oracle's row
     oracle = dirs["leaderboard"]["Colour oracle (GT part masks, no learning)"]
     assert oracle not in models.values()
-    # the tables still made with the first weights pin model.pretrained synthocc-clip: they
-    # share runs among themselves, and Table V (the default synthocc-clip-v2) runs apart
-    assert dirs["regions"]["RGM"] == dirs["table_vi"]["learnable"]
-    assert dirs["regions"]["RGANet (RGM + DAI + IAI)"] == dirs["leaderboard"]["RGANet"]
-    assert dirs["regions"]["RGANet, the text's RAM"] not in dirs["table_v"].values()
+    # every table is made from the default weights: the same entry is the same run everywhere
+    assert dirs["regions"]["RGM"] == dirs["table_vi"]["learnable"] == dirs["table_v"]["RGM"]
+    assert dirs["leaderboard"]["RGANet"] == dirs["table_v"]["RGANet (RGM + DAI + IAI)"]
+    assert dirs["leaderboard"]["ViT baseline"] == dirs["table_v"]["Baseline"]
     for label in ("RGANet (RGM + DAI + IAI)", "RGM + IAI", "RGM + DAI", "RGM"):
-        assert dirs["regions"][label] != dirs["table_v"][label]
-        pinned, default = (plans[n][label].cfg.clone() for n in ("regions", "table_v"))
-        assert (pinned.model.pretrained, default.model.pretrained) == (
-            "synthocc-clip", "synthocc-clip-v2")
-        for cfg in (pinned, default):
-            cfg.defrost()
-            cfg.model.pretrained = ""
-            cfg.data.save_dir = ""
-        assert pinned == default, label  # the weights are the only difference
+        assert dirs["regions"][label] == dirs["table_v"][label], label
+    assert dirs["regions"]["RGANet, the text's RAM"] not in dirs["table_v"].values()
+    for name, ps in plans.items():
+        for label, plan in ps.items():
+            if plan.cfg.model.name.startswith("rganet") and "random init" not in label:
+                assert plan.cfg.model.pretrained == "synthocc-clip-v2", (name, label)
+    fig3 = {p.entry.label: p.run_dir
+            for p in plan_runs(load_spec(REPO / "projects/RGANet/benchmarks/fig3.yaml"), tmp_path)}
+    assert fig3["RGM"] == dirs["table_v"]["RGM"]
+    assert fig3["RGANet"] == dirs["table_v"]["RGANet (RGM + DAI + IAI)"]
 
 
 def test_paths_resolve_against_the_spec_folder(tmp_path):
