@@ -192,9 +192,9 @@ def confidence_stats(outputs: dict, updated: torch.Tensor | None,
     """What the region assessment did in a step, logged with the losses: the mean DAI
     confidence α (Eq. 4); ``memory_update_rate``, the share of the N memory centres Eq. 5
     moved (a centre moves when at least one of the batch's features of its region has α above
-    the threshold); and ``memory_kept_share``, the share of the batch's (image, region)
-    features that entered Eq. 5's mean (α above ``alpha_threshold``), i.e. how much the
-    threshold filters."""
+    the threshold; over every process's batch under data parallelism); and
+    ``memory_kept_share``, the share of this process's (image, region) features that entered
+    Eq. 5's mean (α above ``alpha_threshold``), i.e. how much the threshold filters."""
     stats = {}
     alpha = outputs.get("alpha")
     if alpha is not None:
