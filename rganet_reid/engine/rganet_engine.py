@@ -66,8 +66,9 @@ class RGANetEngine(ReIDEngine):
         loss, terms = self.criterion(outputs, pids, masks)
         self.step(loss)
         updated = self.model.update_memory(outputs, self.parallel.reduce)  # Eq. 5, all ranks
-        threshold = self.model.memory.alpha_threshold if self.model.memory is not None else None
-        return {**terms, **confidence_stats(outputs, updated, threshold)}
+        kept = (self.model.memory.passes(outputs["alpha"])
+                if updated is not None and outputs.get("alpha") is not None else None)
+        return {**terms, **confidence_stats(outputs, updated, kept)}
 
     def train_epoch(self, epoch: int) -> dict[str, float]:
         """The base epoch, plus a warning (once per run) the first time the memory bank
@@ -188,19 +189,19 @@ def check_prompt_context(ctx: torch.Tensor, start_rms: float, epoch: int) -> Non
 
 
 def confidence_stats(outputs: dict, updated: torch.Tensor | None,
-                     alpha_threshold: float | None = None) -> dict[str, float]:
+                     kept: torch.Tensor | None = None) -> dict[str, float]:
     """What the region assessment did in a step, logged with the losses: the mean DAI
     confidence α (Eq. 4); ``memory_update_rate``, the share of the N memory centres Eq. 5
     moved (a centre moves when at least one of the batch's features of its region has α above
     the threshold; over every process's batch under data parallelism); and
     ``memory_kept_share``, the share of this process's (image, region) features that entered
-    Eq. 5's mean (α above ``alpha_threshold``), i.e. how much the threshold filters."""
+    Eq. 5's mean (``kept``, :meth:`MemoryBank.passes`), i.e. how much the threshold filters."""
     stats = {}
     alpha = outputs.get("alpha")
     if alpha is not None:
         stats["alpha_mean"] = float(alpha.detach().float().mean())
     if updated is not None:
         stats["memory_update_rate"] = float(updated.float().mean())
-        if alpha is not None and alpha_threshold is not None:
-            stats["memory_kept_share"] = float((alpha.detach() > alpha_threshold).float().mean())
+        if kept is not None:
+            stats["memory_kept_share"] = float(kept.float().mean())
     return stats

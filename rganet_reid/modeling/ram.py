@@ -104,6 +104,11 @@ class MemoryBank(nn.Module):
         return self.apply_statistics(sums, counts)
 
     @torch.no_grad()
+    def passes(self, alpha: torch.Tensor) -> torch.Tensor:
+        """Eq. 5's filter: which region features (α above the threshold) enter the mean."""
+        return alpha.detach() > self.alpha_threshold
+
+    @torch.no_grad()
     def batch_statistics(self, region_feats: torch.Tensor, alpha: torch.Tensor | None = None
                          ) -> tuple[torch.Tensor, torch.Tensor]:
         """Eq. 5's batch terms: per region the sum ``(N, d)`` and the count ``(N,)`` of the
@@ -112,7 +117,7 @@ class MemoryBank(nn.Module):
         if alpha is None:
             keep = torch.ones(feats.shape[:2], dtype=torch.bool, device=feats.device)
         else:
-            keep = alpha.detach() > self.alpha_threshold
+            keep = self.passes(alpha)
         counts = keep.sum(dim=0)  # (N,)
         sums = torch.einsum("bn,bnd->nd", keep.to(feats.dtype), feats)
         return sums, counts

@@ -8,6 +8,7 @@ from rganet_reid.engine.builder import build_optimizer, build_scheduler
 from rganet_reid.engine.registry import ENGINES
 from rganet_reid.engine.rganet_engine import RGANetEngine, confidence_stats
 from rganet_reid.modeling import build_rganet
+from rganet_reid.modeling.ram import MemoryBank
 
 NUM_PIDS = 4
 
@@ -158,7 +159,8 @@ def test_confidence_stats_tell_moved_centres_from_kept_features():
     # two images, two regions; only image 0's region 0 passes Eq. 5's threshold: region 0's
     # centre moves (1 of 2 centres) but only 1 of the 4 region features enters the mean
     alpha = torch.tensor([[0.9, 0.1], [0.2, 0.5]])
-    stats = confidence_stats({"alpha": alpha}, torch.tensor([True, False]), 0.85)
+    kept = MemoryBank(2, 3, alpha_threshold=0.85).passes(alpha)
+    stats = confidence_stats({"alpha": alpha}, torch.tensor([True, False]), kept)
     assert stats["memory_update_rate"] == 0.5
     assert stats["memory_kept_share"] == 0.25
     assert abs(stats["alpha_mean"] - 0.425) < 1e-6
