@@ -151,19 +151,26 @@ def write_shipped(path: str | Path, tensors: dict[str, torch.Tensor], metadata: 
     return sha256_of(path)
 
 
-def read_shipped(path: str | Path, vocab_size: int
-                 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], dict]:
-    """``(open_clip state dict, extras, metadata)`` of a shipped file (not verified: see
-    :func:`verified_path`)."""
+def read_shipped_metadata(path: str | Path) -> dict:
+    """The JSON-decoded metadata of a shipped file, without loading its tensors (not verified:
+    see :func:`verified_path`)."""
     from safetensors import safe_open
-    from safetensors.torch import load_file
 
     with safe_open(str(path), framework="pt") as f:
         raw_meta = f.metadata() or {}
     if raw_meta.get("format") != FORMAT:
         raise PretrainedWeightsError(f"{path} is not a shipped CLIP file (format "
                                      f"{raw_meta.get('format')!r}, expected {FORMAT!r})")
-    meta = {k: json.loads(v) for k, v in raw_meta.items() if k != "format"}
+    return {k: json.loads(v) for k, v in raw_meta.items() if k != "format"}
+
+
+def read_shipped(path: str | Path, vocab_size: int
+                 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], dict]:
+    """``(open_clip state dict, extras, metadata)`` of a shipped file (not verified: see
+    :func:`verified_path`)."""
+    from safetensors.torch import load_file
+
+    meta = read_shipped_metadata(path)
     state, extras = unpack_state_dict(load_file(str(path), device="cpu"), vocab_size)
     return state, extras, meta
 

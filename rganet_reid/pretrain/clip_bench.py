@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import open_clip
@@ -21,25 +22,44 @@ from torch.utils.data import DataLoader
 
 from rganet_reid.evaluation.region_quality import region_labels
 from rganet_reid.modeling.clip_backbone import create_clip, load_clip_state_dict
-from rganet_reid.modeling.pretrained_weights import SHIPPED, read_shipped, verified_path
+from rganet_reid.modeling.pretrained_weights import (
+    SHIPPED,
+    read_shipped,
+    read_shipped_metadata,
+    verified_path,
+)
 from rganet_reid.pretrain.contrastive import (
-    TAG_RECIPES,
     ContrastivePartCLIP,
     ContrastiveSettings,
     corpus_transform,
-    tag_settings,
 )
 
 RECALL_KS = (1, 5, 10)
 
 
+def weights_file(weights: str | Path, arch: str | None = None) -> Path:
+    """The file of a shipped tag (sha256- and ``arch``-checked) or the shipped-format file
+    ``weights`` itself."""
+    if str(weights) in SHIPPED:
+        return verified_path(SHIPPED[str(weights)], arch or ContrastiveSettings().arch)
+    return Path(weights)
+
+
+def stored_settings(path: str | Path) -> ContrastiveSettings:
+    """The settings a shipped-format file was built with (its metadata; a setting the file
+    predates, or a file without settings, gets the default)."""
+    built = read_shipped_metadata(path).get("settings", {})
+    known = {f.name for f in fields(ContrastiveSettings)}
+    return ContrastiveSettings(**{k: v for k, v in built.items() if k in known})
+
+
 def load_contrastive_model(weights: str | Path, settings: ContrastiveSettings | None = None
                            ) -> ContrastivePartCLIP:
     """A :class:`ContrastivePartCLIP` from a shipped tag (sha256-checked) or a shipped-format
-    file, background prototype included, in eval mode."""
-    settings = settings or ContrastiveSettings()
-    if str(weights) in SHIPPED:
-        weights = verified_path(SHIPPED[str(weights)], settings.arch)
+    file, background prototype included, in eval mode; ``settings`` default to those the
+    file was built with."""
+    weights = weights_file(weights, settings.arch if settings else None)
+    settings = settings or stored_settings(weights)
     clip = create_clip(settings.arch, (settings.ship_height, settings.ship_width),
                        quick_gelu=settings.quick_gelu)
     state, extras, _ = read_shipped(weights, clip.token_embedding.num_embeddings)
@@ -128,9 +148,8 @@ def bench_weights(weights: str | Path, root: str | Path,
     from rganet_reid.data.synthocc import ensure_synthocc
     from rganet_reid.data.synthocc.corpus import ensure_corpus
 
-    if settings is None:  # a shipped tag: the settings of its recipe (corpus, template ...)
-        settings = (tag_settings(str(weights)) if str(weights) in TAG_RECIPES
-                    else ContrastiveSettings())
+    weights = weights_file(weights, settings.arch if settings else None)
+    settings = settings or stored_settings(weights)  # corpus, template ... it was built with
     model = load_contrastive_model(weights, settings)
     corpus = ensure_corpus(root, settings.corpus_size, settings.corpus_seed)
     return {"retrieval": {pool: caption_retrieval(model, corpus, pooling=pool)

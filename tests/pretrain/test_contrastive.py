@@ -108,3 +108,12 @@ def test_each_shipped_file_was_built_with_its_tags_recipe(tag):
         k: defaults[k] for k in recipe.keys() - stored}
     with pytest.raises(ValueError, match="No pre-training recipe"):
         tag_settings("no-such-tag")
+
+
+@pytest.mark.parametrize("tag", shipped_tags())
+def test_a_shipped_file_is_benched_with_the_settings_it_was_built_with(tag):
+    """The bench reads the recipe from the file's own metadata (tag or plain file alike)."""
+    from rganet_reid.pretrain.clip_bench import stored_settings, weights_file
+
+    assert stored_settings(weights_file(tag)) == tag_settings(tag)
+    assert stored_settings(SHIPPED[tag].path) == tag_settings(tag)
