@@ -71,6 +71,14 @@ DESCRIPTOR_KEYS: tuple[str, ...] = (
 #: evaluated targets are part of the folder layout and of results.json instead.
 _HASH_IGNORED = ("data.save_dir", "data.root", "data.workers", "train.print_freq",
                  "model.resume", "seed", "data.targets")
+# Keys that change only how a trained model is scored, never what it learns, each with the
+# value config_hash reads in its place: a run whose config differs from a plan's only in these
+# keeps its folder and weights and is re-evaluated, not retrained. The values are the ones
+# every run folder made before this split was hashed with, so those folders keep their names;
+# they are not the defaults and must never change.
+EVALUATION_KEYS: dict[str, Any] = {
+    "rganet.region_weight_scale": 4.0,  # c of Eq. 10 (the model scales its region_weights)
+}
 
 
 class BenchmarkRunError(RuntimeError):
@@ -137,12 +145,29 @@ def build_run_config(spec: BenchmarkSpec, entry: Entry, protocols: tuple[str, ..
 
 
 def config_hash(cfg: CfgNode) -> str:
-    """Hash of everything in ``cfg`` that changes what a run computes."""
+    """Hash of everything in ``cfg`` that changes what a run trains (its folder's name).
+
+    Keys that only change the evaluation (:data:`EVALUATION_KEYS`) are hashed at fixed values;
+    :func:`evaluation_settings` tells whether a trained run must be re-evaluated.
+    """
     clone = cfg.clone()
     clone.defrost()
     for key in _HASH_IGNORED:
         set_key(clone, key, type(get_key(clone, key))(), "config_hash")
+    for key, value in EVALUATION_KEYS.items():
+        set_key(clone, key, value, "config_hash")
     return hashlib.sha1(clone.dump().encode("utf-8")).hexdigest()[:16]
+
+
+def evaluation_settings(cfg: CfgNode) -> dict[str, Any]:
+    """The values of :data:`EVALUATION_KEYS` in ``cfg`` (stored in each run's bench record)."""
+    return {key: get_key(cfg, key) for key in EVALUATION_KEYS}
+
+
+def _same_evaluation(bench: dict[str, Any], cfg: CfgNode) -> bool:
+    """The stored results were scored with ``cfg``'s evaluation settings. A record without
+    them predates the split; its config hash then matched only at the fixed values."""
+    return bench.get("evaluation", EVALUATION_KEYS) == evaluation_settings(cfg)
 
 
 def train_groups(protocols: tuple[str, ...]) -> OrderedDict[str, tuple[str, ...]]:
@@ -247,7 +272,8 @@ def _execute(plan: RunPlan, mode: str, throughput: ThroughputSettings, force: bo
     have = None if force else stored_targets(run_dir, plan.config_hash)
     previous = read_json(run_dir / BENCH_FILE) or {}
     if (have is not None and mode == "train" and set(needed) <= set(have)
-            and (plan.entry.oracle or _same_throughput(previous, throughput))):
+            and (plan.entry.oracle or _same_throughput(previous, throughput))
+            and _same_evaluation(previous, plan.cfg)):
         logger.info("%s: up to date (config %s), not retrained", run_dir, plan.config_hash)
         return previous
     targets = list(dict.fromkeys([*(have or []), *needed]))
@@ -292,8 +318,9 @@ def _execute(plan: RunPlan, mode: str, throughput: ThroughputSettings, force: bo
         training = previous.get("training")
     record = {
         "format": RUN_FORMAT, "version": RUN_FORMAT_VERSION, "status": "complete",
-        "config_hash": plan.config_hash, "seed": plan.seed,
-        "sources": list(cfg.data.sources), "targets": targets, "action": action,
+        "config_hash": plan.config_hash, "evaluation": evaluation_settings(cfg),
+        "seed": plan.seed, "sources": list(cfg.data.sources), "targets": targets,
+        "action": action,
         "created_by": previous.get("created_by") or {"spec": spec_name,
                                                      "entry": plan.entry.label},
         "descriptor": plan.descriptor(),
@@ -326,8 +353,8 @@ def _execute_oracle(plan: RunPlan, cfg: CfgNode, previous: dict[str, Any],
                       {"model": cfg.model.name, "epoch": None, "results": results})
     record = {
         "format": RUN_FORMAT, "version": RUN_FORMAT_VERSION, "status": "complete",
-        "config_hash": plan.config_hash, "seed": plan.seed,
-        "sources": list(cfg.data.sources), "targets": list(cfg.data.targets),
+        "config_hash": plan.config_hash, "evaluation": evaluation_settings(cfg),
+        "seed": plan.seed, "sources": list(cfg.data.sources), "targets": list(cfg.data.targets),
         "action": "oracle", "oracle": plan.entry.oracle,
         "created_by": previous.get("created_by") or {"spec": spec_name,
                                                      "entry": plan.entry.label},

@@ -9,7 +9,15 @@ import torch
 from filelock import FileLock
 
 from rganet_reid.benchmark.leaderboard import collect_runs, merge_seeds
-from rganet_reid.benchmark.runner import BenchmarkRunError, execute, plan_runs, run_benchmark
+from rganet_reid.benchmark.runner import (
+    EVALUATION_KEYS,
+    BenchmarkRunError,
+    RunPlan,
+    config_hash,
+    execute,
+    plan_runs,
+    run_benchmark,
+)
 from rganet_reid.benchmark.spec import ThroughputSettings
 from rganet_reid.benchmark.spec_file import spec_from_dict
 from rganet_reid.benchmark.throughput import count_parameters
@@ -146,3 +154,48 @@ def test_a_run_that_cannot_train_stops_the_benchmark_before_anything_trains(tmp_
                                                 r"hold N\+1 = 3 weights"):
         run_benchmark(spec, runs)
     assert not runs.exists()  # the valid entry was not trained either
+
+
+def _with_scale(plan: RunPlan, scale: float) -> RunPlan:
+    cfg = plan.cfg.clone()
+    cfg.defrost()
+    cfg.rganet.region_weight_scale = scale
+    cfg.freeze()
+    return RunPlan(plan.entry, plan.protocols, plan.seed, plan.run_dir, cfg, config_hash(cfg))
+
+
+def test_the_config_hash_names_what_trains_not_how_it_is_scored(tmp_path, synthocc_root):
+    plan = plan_runs(_spec([OCC]), tmp_path, synthocc_root)[0]
+    assert "rganet.region_weight_scale" in EVALUATION_KEYS
+    assert _with_scale(plan, 8.0).config_hash == plan.config_hash
+    cfg = plan.cfg.clone()
+    cfg.defrost()
+    cfg.rganet.memory.momentum = 0.9  # a training key still names another run
+    assert config_hash(cfg) != plan.config_hash
+
+
+def test_another_evaluation_setting_re_evaluates_the_saved_weights(trained):
+    """c of Eq. 10 changed: same folder, same weights, new results; then up to date."""
+    _, plans = trained
+    plan = plans[0]
+    throughput = _spec([OCC]).throughput
+    weights = (plan.run_dir / "model.pth").stat().st_mtime_ns
+    bench = plan.run_dir / "bench.json"
+    assert json.loads(bench.read_text())["evaluation"] == {"rganet.region_weight_scale": 4.0}
+    scaled = _with_scale(plan, 8.0)
+    record = execute(scaled, throughput=throughput)
+    assert record["action"] == "evaluate"
+    assert record["evaluation"] == {"rganet.region_weight_scale": 8.0}
+    assert (plan.run_dir / "model.pth").stat().st_mtime_ns == weights
+    mtime = bench.stat().st_mtime_ns
+    execute(scaled, throughput=throughput)
+    assert bench.stat().st_mtime_ns == mtime  # scored at c = 8 already: nothing redone
+    assert execute(plan, throughput=throughput)["evaluation"] == {
+        "rganet.region_weight_scale": 4.0}  # back at the plan's c
+    # A record from before the split has no "evaluation": it was scored at the fixed values
+    old = json.loads(bench.read_text())
+    del old["evaluation"]
+    bench.write_text(json.dumps(old))
+    mtime = bench.stat().st_mtime_ns
+    execute(plan, throughput=throughput)
+    assert bench.stat().st_mtime_ns == mtime
