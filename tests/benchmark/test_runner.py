@@ -178,24 +178,25 @@ def test_another_evaluation_setting_re_evaluates_the_saved_weights(trained):
     """c of Eq. 10 changed: same folder, same weights, new results; then up to date."""
     _, plans = trained
     plan = plans[0]
+    c = plan.cfg.rganet.region_weight_scale
     throughput = _spec([OCC]).throughput
     weights = (plan.run_dir / "model.pth").stat().st_mtime_ns
     bench = plan.run_dir / "bench.json"
-    assert json.loads(bench.read_text())["evaluation"] == {"rganet.region_weight_scale": 4.0}
-    scaled = _with_scale(plan, 8.0)
+    assert json.loads(bench.read_text())["evaluation"] == {"rganet.region_weight_scale": c}
+    scaled = _with_scale(plan, 2 * c)
     record = execute(scaled, throughput=throughput)
     assert record["action"] == "evaluate"
-    assert record["evaluation"] == {"rganet.region_weight_scale": 8.0}
+    assert record["evaluation"] == {"rganet.region_weight_scale": 2 * c}
     assert (plan.run_dir / "model.pth").stat().st_mtime_ns == weights
     mtime = bench.stat().st_mtime_ns
     execute(scaled, throughput=throughput)
-    assert bench.stat().st_mtime_ns == mtime  # scored at c = 8 already: nothing redone
-    assert execute(plan, throughput=throughput)["evaluation"] == {
-        "rganet.region_weight_scale": 4.0}  # back at the plan's c
+    assert bench.stat().st_mtime_ns == mtime  # scored at 2c already: nothing redone
     # A record from before the split has no "evaluation": it was scored at the fixed values
+    fixed = _with_scale(plan, EVALUATION_KEYS["rganet.region_weight_scale"])
+    assert execute(fixed, throughput=throughput)["evaluation"] == EVALUATION_KEYS
     old = json.loads(bench.read_text())
     del old["evaluation"]
     bench.write_text(json.dumps(old))
     mtime = bench.stat().st_mtime_ns
-    execute(plan, throughput=throughput)
+    execute(fixed, throughput=throughput)
     assert bench.stat().st_mtime_ns == mtime
