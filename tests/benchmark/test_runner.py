@@ -13,6 +13,7 @@ from rganet_reid.benchmark.runner import (
     EVALUATION_KEYS,
     BenchmarkRunError,
     RunPlan,
+    _with,
     config_hash,
     execute,
     plan_runs,
@@ -157,10 +158,7 @@ def test_a_run_that_cannot_train_stops_the_benchmark_before_anything_trains(tmp_
 
 
 def _with_scale(plan: RunPlan, scale: float) -> RunPlan:
-    cfg = plan.cfg.clone()
-    cfg.defrost()
-    cfg.rganet.region_weight_scale = scale
-    cfg.freeze()
+    cfg = _with(plan.cfg, {"rganet.region_weight_scale": scale})
     return RunPlan(plan.entry, plan.protocols, plan.seed, plan.run_dir, cfg, config_hash(cfg))
 
 
@@ -168,10 +166,8 @@ def test_the_config_hash_names_what_trains_not_how_it_is_scored(tmp_path, syntho
     plan = plan_runs(_spec([OCC]), tmp_path, synthocc_root)[0]
     assert "rganet.region_weight_scale" in EVALUATION_KEYS
     assert _with_scale(plan, 8.0).config_hash == plan.config_hash
-    cfg = plan.cfg.clone()
-    cfg.defrost()
-    cfg.rganet.memory.momentum = 0.9  # a training key still names another run
-    assert config_hash(cfg) != plan.config_hash
+    momentum = _with(plan.cfg, {"rganet.memory.momentum": 0.9})
+    assert config_hash(momentum) != plan.config_hash  # a training key still names another run
 
 
 def test_another_evaluation_setting_re_evaluates_the_saved_weights(trained):
