@@ -165,7 +165,8 @@ def _with_scale(plan: RunPlan, scale: float) -> RunPlan:
 def test_the_config_hash_names_what_trains_not_how_it_is_scored(tmp_path, synthocc_root):
     plan = plan_runs(_spec([OCC]), tmp_path, synthocc_root)[0]
     assert "rganet.region_weight_scale" in EVALUATION_KEYS
-    assert _with_scale(plan, 8.0).config_hash == plan.config_hash
+    c = plan.cfg.rganet.region_weight_scale  # another c than the plan's (the default is 8)
+    assert _with_scale(plan, 2 * c).config_hash == plan.config_hash
     momentum = _with(plan.cfg, {"rganet.memory.momentum": 0.9})
     assert config_hash(momentum) != plan.config_hash  # a training key still names another run
 
